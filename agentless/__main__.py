@@ -1,0 +1,3 @@
+from agentless.cli import main
+
+main()

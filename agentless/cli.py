@@ -1,0 +1,83 @@
+"""The command line: the only place that parses argv.
+
+Options are declared here once and mapped into frozen ``Config`` objects; the work happens in
+the modules each command calls. Heavy modules are imported inside commands so that
+``agentless --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from agentless._version import __version__
+from agentless.errors import AgentlessError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def model_options(func: F) -> F:
+    """Options shared by every command that talks to a model."""
+    options = [
+        click.option("--model", "model_name", help="Model name (env: AGENTLESS_MODEL)."),
+        click.option("--base-url", help="OpenAI-compatible base URL (env: OPENAI_BASE_URL)."),
+        click.option(
+            "--api-key-env",
+            help="Environment variable that holds the API key (default: OPENAI_API_KEY).",
+        ),
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="TOML config file (default: ./agentless.toml when present).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def build_config(
+    config_path: Path | None,
+    model_name: str | None = None,
+    base_url: str | None = None,
+    api_key_env: str | None = None,
+    **sections: dict[str, Any],
+) -> Any:
+    """Map CLI flags (``None`` = not given) onto the configuration layers."""
+    from agentless.config import load_config
+
+    model = {"name": model_name, "base_url": base_url, "api_key_env": api_key_env}
+    overrides: dict[str, Any] = {"model": {k: v for k, v in model.items() if v is not None}}
+    for name, values in sections.items():
+        overrides[name] = {k: v for k, v in values.items() if v is not None}
+    return load_config(config_path, overrides=overrides)
+
+
+def handle_errors(func: F) -> F:
+    """Turn our exceptions into a one-line message and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AgentlessError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="agentless")
+def main() -> None:
+    """Agentless code repair: localize, repair as diffs, apply, validate, select."""
+
+
+# --- commands -----------------------------------------------------------------------------
+# Each command parses its options, builds config, and calls one function below the CLI.

@@ -1,0 +1,210 @@
+"""Typed, frozen configuration, and how it is assembled.
+
+Precedence (lowest to highest): defaults < TOML file (``agentless.toml`` in the working
+directory, or ``--config``) < environment variables < CLI flags. Only ``cli.py`` maps argv into
+these objects; everything below receives them read-only.
+
+The API key is held as a ``SecretStr``: it never appears in ``repr``, in ``model_dump`` output,
+in logs or in the store.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import ValidationError as PydanticValidationError
+
+from agentless.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+DEFAULT_CONFIG_FILE = "agentless.toml"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Price(_Frozen):
+    """Prices in currency units per million tokens."""
+
+    prompt: float = Field(description="Price per 1M uncached prompt tokens.")
+    completion: float = Field(description="Price per 1M completion tokens.")
+    cached_prompt: float | None = Field(
+        default=None, description="Price per 1M cached prompt tokens; defaults to `prompt`."
+    )
+
+
+class ModelConfig(_Frozen):
+    """How to reach an OpenAI-compatible chat-completions endpoint."""
+
+    name: str = Field(default="", description="Model name sent in the request (`model`).")
+    base_url: str = Field(
+        default="https://api.openai.com/v1",
+        description="Endpoint base URL, with or without `/v1`.",
+    )
+    api_key: SecretStr | None = Field(
+        default=None, description="API key; read from the environment, never stored or printed."
+    )
+    api_key_env: str = Field(
+        default="OPENAI_API_KEY", description="Name of the environment variable holding the key."
+    )
+    temperature: float = Field(default=0.0, description="Default sampling temperature.")
+    max_tokens: int | None = Field(default=None, description="Default completion token limit.")
+    stop: tuple[str, ...] = Field(default=(), description="Stop sequences.")
+    seed: int | None = Field(default=None, description="Sampling seed, where servers honour it.")
+    stream: bool = Field(default=False, description="Use server-sent events (stream=true).")
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Free-form fields merged into every request body (vLLM, llama.cpp, OpenRouter).",
+    )
+    timeout: float = Field(default=600.0, description="Seconds to wait for one response.")
+    connect_timeout: float = Field(default=10.0, description="Seconds to wait for a connection.")
+    max_attempts: int = Field(default=6, ge=1, description="Attempts per request, first included.")
+    retry_budget: float = Field(
+        default=300.0, description="Seconds of backoff after which retrying stops."
+    )
+    backoff_base: float = Field(default=1.0, description="First backoff delay in seconds.")
+    backoff_max: float = Field(default=60.0, description="Largest single backoff delay.")
+    concurrency: int = Field(default=4, ge=1, description="Parallel requests for n-fallback.")
+    prices: dict[str, Price] = Field(
+        default_factory=dict, description="Price table keyed by model name; unknown = cost unknown."
+    )
+
+
+class LocalizeConfig(_Frozen):
+    """File, element and edit-window localization."""
+
+    top_files: int = Field(default=5, description="Files kept after the file stage.")
+    retrieval_top_k: int = Field(default=10, description="BM25 files merged with the model's.")
+    file_samples: int = Field(default=1, ge=1)
+    element_samples: int = Field(default=1, ge=1)
+    window_samples: int = Field(default=4, ge=1, description="Location sets for repair.")
+    temperature: float = Field(default=0.8, description="Temperature for samples after the first.")
+    prompt_token_budget: int = Field(default=24_000, description="Per-stage prompt token budget.")
+    context_margin: int = Field(default=10, description="Lines around each element.")
+    max_retries: int = Field(
+        default=2, ge=0, description="Retries when a reply names nothing real."
+    )
+
+
+class RepairConfig(_Frozen):
+    """Repair sampling and the edit format."""
+
+    edit_format: str = Field(default="diff", description="`diff`, `udiff` or `whole`.")
+    samples: int = Field(default=4, ge=1, description="Repairs per location set (1 greedy).")
+    temperature: float = Field(default=0.8)
+    context_margin: int = Field(default=15)
+    reflections: int = Field(default=1, ge=0, description="Retries of a malformed reply.")
+
+
+class ValidateConfig(_Frozen):
+    """Sandbox and test-run settings."""
+
+    isolation: bool = Field(default=True, description="Run tests in a network namespace.")
+    timeout: float = Field(default=1800.0, description="Seconds per test command.")
+    memory_mb: int = Field(default=8192, description="Memory cap for sandboxed processes.")
+    max_output_bytes: int = Field(default=16 * 1024 * 1024)
+    env_dir: Path | None = Field(default=None, description="Where environments are cached.")
+    regression: bool = Field(default=True)
+    reproduction: bool = Field(default=True)
+
+
+class RunConfig(_Frozen):
+    """Where results go and how batch work is scheduled."""
+
+    run_dir: Path = Field(default=Path("runs/latest"))
+    workers: int = Field(default=1, ge=1)
+    repo_url_template: str = Field(default="https://github.com/{repo}.git")
+    mirrors_dir: Path | None = Field(default=None, description="Folder of local mirrors.")
+    cache_dir: Path | None = Field(default=None, description="Mirrors, indexes, environments.")
+    use_cache: bool = Field(default=True, description="Answer repeated model calls from the store.")
+
+
+class Config(_Frozen):
+    """Everything a run needs, in one frozen object."""
+
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    localize: LocalizeConfig = Field(default_factory=LocalizeConfig)
+    repair: RepairConfig = Field(default_factory=RepairConfig)
+    validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
+    run: RunConfig = Field(default_factory=RunConfig)
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(dict(merged[key]), value)
+        elif value is not None:
+            merged[key] = value
+    return merged
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML config file; a syntax error names the file and line."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML in {path}: {exc}") from None
+
+
+def env_layer(env: Mapping[str, str], key_env: str = "OPENAI_API_KEY") -> dict[str, Any]:
+    """The part of the configuration that comes from environment variables."""
+    model: dict[str, Any] = {}
+    if env.get("AGENTLESS_MODEL"):
+        model["name"] = env["AGENTLESS_MODEL"]
+    if env.get("OPENAI_BASE_URL"):
+        model["base_url"] = env["OPENAI_BASE_URL"]
+    if env.get(key_env):
+        model["api_key"] = env[key_env]
+    return {"model": model} if model else {}
+
+
+def load_config(
+    path: Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Assemble a ``Config`` from defaults, a TOML file, the environment and overrides.
+
+    ``path=None`` reads ``agentless.toml`` from the working directory when it exists.
+    ``overrides`` is a nested mapping (``{"model": {"name": "m"}}``); ``None`` values are
+    ignored so unset CLI flags do not mask lower layers.
+    """
+    env = os.environ if env is None else env
+    layers: dict[str, Any] = {}
+    if path is not None:
+        layers = read_toml(path)
+    elif Path(DEFAULT_CONFIG_FILE).is_file():
+        layers = read_toml(Path(DEFAULT_CONFIG_FILE))
+    if "api_key" in layers.get("model", {}):
+        raise ConfigError(
+            "do not put the API key in the config file; set OPENAI_API_KEY "
+            "(or the variable named by model.api_key_env) in the environment"
+        )
+    key_env = str(
+        (overrides or {}).get("model", {}).get("api_key_env")
+        or layers.get("model", {}).get("api_key_env")
+        or "OPENAI_API_KEY"
+    )
+    layers = _deep_merge(layers, env_layer(env, key_env))
+    layers = _deep_merge(layers, overrides or {})
+    try:
+        return Config.model_validate(layers)
+    except PydanticValidationError as exc:
+        raise ConfigError(f"invalid configuration: {exc}") from None
