@@ -24,6 +24,8 @@ _EXPORTS: dict[str, str] = {
     "EditResult": "agentless.edits",
     "EditFailure": "agentless.edits",
     "Store": "agentless.store",
+    "Task": "agentless.tasks",
+    "load_tasks": "agentless.tasks",
 }
 
 __all__ = ["__version__", *_EXPORTS]

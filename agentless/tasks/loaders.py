@@ -1,0 +1,145 @@
+"""Read tasks from SWE-bench files (JSON, JSONL, parquet), exercise folders or a local repo."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError as PydanticValidationError
+
+from agentless.errors import TaskError
+from agentless.tasks.model import Task
+
+
+def load_tasks(path: str | Path) -> list[Task]:
+    """Load every task in ``path``.
+
+    A ``.json`` / ``.jsonl`` / ``.parquet`` file holds SWE-bench rows; a folder holds exercises
+    (one exercise folder with ``.meta/config.json``, or a folder of them, searched recursively).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise TaskError(f"task file or folder not found: {path}")
+    if path.is_dir():
+        return load_exercises(path)
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        rows = list(_read_jsonl(path))
+    elif suffix == ".json":
+        rows = _read_json(path)
+    elif suffix == ".parquet":
+        rows = _read_parquet(path)
+    else:
+        raise TaskError(
+            f"unknown task file type {suffix!r} for {path}: use .json, .jsonl or .parquet"
+        )
+    return [_row_to_task(row, path, n) for n, row in enumerate(rows, 1)]
+
+
+def select_instances(tasks: Sequence[Task], ids: Iterable[str] | None) -> list[Task]:
+    """Keep the tasks named in ``ids`` (in dataset order); unknown ids are an error."""
+    if not ids:
+        return list(tasks)
+    wanted = list(dict.fromkeys(ids))
+    known = {task.instance_id for task in tasks}
+    missing = [i for i in wanted if i not in known]
+    if missing:
+        raise TaskError(f"instance id(s) not in the dataset: {', '.join(missing)}")
+    chosen = set(wanted)
+    return [task for task in tasks if task.instance_id in chosen]
+
+
+def local_task(repo: str | Path, issue: str, *, test_cmd: str = "", instance_id: str = "") -> Task:
+    """A task for a user's own repository: ``issue`` is the issue text or a file holding it."""
+    repo_path = Path(repo).resolve()
+    if not repo_path.is_dir():
+        raise TaskError(f"repository folder not found: {repo}")
+    issue_path = Path(issue)
+    text = issue
+    if len(issue) < 4096 and "\n" not in issue and issue_path.is_file():
+        text = issue_path.read_text(encoding="utf-8")
+    if not text.strip():
+        raise TaskError("the issue text is empty: pass --issue with a file or the text itself")
+    return Task(
+        instance_id=instance_id or repo_path.name,
+        repo=str(repo_path),
+        problem_statement=text,
+        kind="local",
+        test_cmd=test_cmd,
+    )
+
+
+def _read_jsonl(path: Path) -> Iterable[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise TaskError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+
+
+def _read_json(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise TaskError(f"{path}: not valid JSON ({exc})") from None
+    if isinstance(data, dict):
+        return [data]
+    if isinstance(data, list):
+        return data
+    raise TaskError(f"{path}: expected a JSON object or a list of rows")
+
+
+def _read_parquet(path: Path) -> list[dict[str, Any]]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise TaskError(
+            f"reading {path} needs pyarrow: pip install pyarrow (or convert it to JSONL)"
+        ) from None
+    return list(pq.read_table(path).to_pylist())
+
+
+def _row_to_task(row: Any, path: Path, n: int) -> Task:
+    if not isinstance(row, dict):
+        raise TaskError(f"{path}: row {n} is not a JSON object")
+    try:
+        return Task.model_validate(row)
+    except PydanticValidationError as exc:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
+        ident = row.get("instance_id", f"row {n}")
+        raise TaskError(f"{path}: {ident}: missing or invalid field(s): {fields}") from None
+
+
+def load_exercises(root: Path) -> list[Task]:
+    """Aider/Exercism-style exercises: folders with ``.meta/config.json`` and ``.docs/``."""
+    configs = sorted(root.glob(".meta/config.json")) or sorted(root.rglob(".meta/config.json"))
+    if not configs:
+        raise TaskError(f"{root}: no exercise found (expected <exercise>/.meta/config.json)")
+    return [_exercise_task(config.parent.parent) for config in configs]
+
+
+def _exercise_task(folder: Path) -> Task:
+    meta = json.loads((folder / ".meta" / "config.json").read_text(encoding="utf-8"))
+    roles = meta.get("files", {})
+    files = {role: paths[0] for role, paths in roles.items() if isinstance(paths, list) and paths}
+    docs = [
+        folder / ".docs" / name
+        for name in ("introduction.md", "instructions.md", "instructions.append.md")
+    ]
+    statement = "\n\n".join(p.read_text(encoding="utf-8") for p in docs if p.is_file())
+    if not statement.strip():
+        raise TaskError(f"{folder}: no instructions in .docs/")
+    test = files.get("test", "")
+    return Task(
+        instance_id=folder.name,
+        repo=str(folder.resolve()),
+        problem_statement=statement,
+        kind="exercise",
+        test_cmd=f"python -m pytest -q {test}" if test else "",
+        files=files,
+    )

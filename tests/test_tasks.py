@@ -1,0 +1,106 @@
+"""Task loading from SWE-bench rows, exercise folders and local repositories."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agentless.errors import TaskError
+from agentless.tasks import load_tasks, local_task, select_instances
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "swebench"
+LITE = SHARED / "lite_dev.jsonl"
+
+
+def row(**extra: object) -> dict[str, object]:
+    base = {
+        "instance_id": "o__r-1",
+        "repo": "o/r",
+        "base_commit": "abc",
+        "problem_statement": "it breaks",
+        "FAIL_TO_PASS": '["t.py::test_a"]',
+        "PASS_TO_PASS": "[]",
+        "version": 2.2,
+    }
+    return {**base, **extra}
+
+
+def test_jsonl_rows_decode_test_lists(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps(row()) + "\n\n" + json.dumps(row(instance_id="o__r-2")) + "\n")
+    tasks = load_tasks(path)
+    assert [t.instance_id for t in tasks] == ["o__r-1", "o__r-2"]
+    assert tasks[0].fail_to_pass == ["t.py::test_a"]
+    assert tasks[0].pass_to_pass == []
+    assert tasks[0].version == "2.2"
+
+
+def test_json_single_object_and_list(tmp_path: Path) -> None:
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(row()))
+    many = tmp_path / "many.json"
+    many.write_text(json.dumps([row(), row(instance_id="x")]))
+    assert len(load_tasks(one)) == 1
+    assert len(load_tasks(many)) == 2
+
+
+def test_bad_rows_name_the_problem(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"instance_id": "a__b-1", "repo": "a/b"}\n')
+    with pytest.raises(TaskError, match=r"a__b-1.*problem_statement"):
+        load_tasks(path)
+    path.write_text("{not json\n")
+    with pytest.raises(TaskError, match=r"d\.jsonl:1"):
+        load_tasks(path)
+    with pytest.raises(TaskError, match="not found"):
+        load_tasks(tmp_path / "missing.jsonl")
+    with pytest.raises(TaskError, match=r"\.csv"):
+        (tmp_path / "x.csv").write_text("")
+        load_tasks(tmp_path / "x.csv")
+
+
+def test_select_instances_keeps_order_and_rejects_unknown(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_text("\n".join(json.dumps(row(instance_id=i)) for i in ("a", "b", "c")))
+    tasks = load_tasks(path)
+    assert [t.instance_id for t in select_instances(tasks, ["c", "a"])] == ["a", "c"]
+    with pytest.raises(TaskError, match="zz"):
+        select_instances(tasks, ["zz"])
+
+
+def test_exercise_folder(tmp_path: Path) -> None:
+    ex = tmp_path / "practice" / "two-fer"
+    (ex / ".meta").mkdir(parents=True)
+    (ex / ".docs").mkdir()
+    (ex / ".docs" / "instructions.md").write_text("Say two-fer.")
+    (ex / ".meta" / "config.json").write_text(
+        json.dumps({"files": {"solution": ["two_fer.py"], "test": ["two_fer_test.py"]}})
+    )
+    tasks = load_tasks(tmp_path)
+    assert len(tasks) == 1
+    task = tasks[0]
+    assert task.kind == "exercise"
+    assert task.files["solution"] == "two_fer.py"
+    assert "two_fer_test.py" in task.test_cmd
+    assert task.problem_statement == "Say two-fer."
+
+
+def test_local_task_reads_issue_file_or_text(tmp_path: Path) -> None:
+    issue = tmp_path / "issue.md"
+    issue.write_text("Crash on empty input")
+    assert local_task(tmp_path, str(issue)).problem_statement == "Crash on empty input"
+    assert local_task(tmp_path, "inline text").problem_statement == "inline text"
+    with pytest.raises(TaskError, match="empty"):
+        local_task(tmp_path, "  ")
+
+
+@pytest.mark.skipif(not LITE.exists(), reason="../shared/data/swebench/lite_dev.jsonl not present")
+def test_real_swebench_rows() -> None:
+    tasks = load_tasks(LITE)
+    assert len(tasks) == 23
+    for task in tasks:
+        assert task.base_commit and task.patch and task.test_patch
+        assert task.fail_to_pass, task.instance_id
+        assert task.eval_script and task.log_parser.startswith("parse_log_")
