@@ -1,0 +1,87 @@
+"""Filtering, AST normalization and majority voting."""
+
+from __future__ import annotations
+
+from agentless.select import Candidate, normalize_python, select
+
+OLD = 'def f(x):\n    """Doc."""\n    return x + 1\n'
+
+
+def cand(index: int, new: str | None, **kw: object) -> Candidate:
+    patch = "" if new is None else f"diff for {index}"
+    files = {} if new is None else {"m.py": new}
+    return Candidate(index=index, patch=patch, new_files=files, old_files={"m.py": OLD}, **kw)  # type: ignore[arg-type]
+
+
+def test_normalization_ignores_comments_docstrings_and_formatting() -> None:
+    a = 'def f(x):\n    """Other doc."""\n    # comment\n    return (x+2)\n'
+    b = "def f( x ):\n    return x + 2  # trailing\n"
+    assert normalize_python(a) == normalize_python(b)
+    assert normalize_python("def f(:\n") is None
+
+
+def test_empty_whitespace_and_syntax_breaking_are_dropped() -> None:
+    candidates = [
+        cand(0, None),
+        cand(1, OLD.replace("return x + 1", "return x + 1  # same")),
+        cand(2, "def f(x):\n    return x +\n"),
+        cand(3, "def f(x):\n    return x - 1\n"),
+    ]
+    result = select(candidates)
+    assert result.chosen is candidates[3]
+    assert candidates[0].reason == "empty patch"
+    assert "whitespace" in candidates[1].reason
+    assert "syntax" in candidates[2].reason
+    assert not any(c.kept for c in candidates[:3])
+
+
+def test_majority_vote_counts_equivalent_patches_together() -> None:
+    minus = "def f(x):\n    return x - 1\n"
+    minus_reformatted = 'def f(x):\n    """Doc."""\n    return (x - 1)  # fixed\n'
+    candidates = [
+        cand(0, "def f(x):\n    return x * 2\n"),
+        cand(1, minus),
+        cand(2, minus_reformatted),
+    ]
+    result = select(candidates)
+    assert result.chosen is candidates[1]
+    assert result.chosen.votes == 2
+    assert candidates[2].reason == "same patch as the chosen one"
+    assert candidates[0].reason == "outvoted"
+
+
+def test_ties_go_to_the_earliest_sample() -> None:
+    candidates = [cand(5, "def f(x):\n    return 0\n"), cand(2, "def f(x):\n    return 1\n")]
+    assert select(candidates).chosen is candidates[1]
+
+
+def test_validation_narrows_before_voting() -> None:
+    wrong = "def f(x):\n    return x * 2\n"
+    right = "def f(x):\n    return x - 1\n"
+    candidates = [
+        cand(0, wrong, regression_failures=0, reproduction_passed=False),
+        cand(1, wrong, regression_failures=0, reproduction_passed=False),
+        cand(2, right, regression_failures=1, reproduction_passed=True),
+        cand(3, right, regression_failures=0, reproduction_passed=True),
+    ]
+    result = select(candidates)
+    assert result.chosen is candidates[3]
+    assert candidates[0].reason == "reproduction test fails"
+    assert "regression" in candidates[2].reason
+
+
+def test_a_step_nobody_passes_is_skipped_not_fatal() -> None:
+    candidates = [
+        cand(0, "def f(x):\n    return 0\n", reproduction_passed=False),
+        cand(1, "def f(x):\n    return 0\n", reproduction_passed=False),
+        cand(2, "def f(x):\n    return 1\n", reproduction_passed=False),
+    ]
+    result = select(candidates)
+    assert result.chosen is candidates[0]
+    assert any("skipped" in step for step in result.steps)
+
+
+def test_nothing_usable_selects_nothing() -> None:
+    result = select([cand(0, None)])
+    assert result.chosen is None
+    assert result.patch == ""
