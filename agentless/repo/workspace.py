@@ -1,0 +1,311 @@
+"""Bare mirrors cached per repository, and a fresh worktree per task.
+
+A repository is named as ``owner/name`` (looked up in a folder of local mirrors, else cloned
+through a URL template), a local path (a git repository, or a plain folder that is snapshotted
+into a content-addressed commit), or a git URL. Each source is cloned once into
+``<cache_dir>/mirrors/<key>.git``; every ``checkout`` adds a uniquely named worktree at the
+requested commit and removes it on exit, so several tasks of one repository can run at once.
+Operations that change a mirror hold a file lock for that mirror.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from agentless.errors import RepoError
+from agentless.repo._git import SNAPSHOT_IDENTITY, git_out, run_git
+
+DEFAULT_URL_TEMPLATE = "https://github.com/{repo}.git"
+SourceKind = Literal["git", "dir", "url"]
+
+_OWNER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+$")
+_URL = re.compile(r"^([a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.IGNORECASE)
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass(frozen=True)
+class RepoSource:
+    """Where a repository comes from, and the cache key of its mirror."""
+
+    spec: str
+    key: str
+    kind: SourceKind
+    location: str
+
+
+def is_git_dir(path: Path) -> bool:
+    """True for a bare repository or a folder whose top level holds ``.git``."""
+    if (path / ".git").exists():
+        return True
+    return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
+
+
+def find_local_mirror(mirrors_dir: Path, repo: str) -> Path | None:
+    """Find ``owner/name`` in a folder of mirrors, whatever its layout.
+
+    Recognised names are ``owner+name``, ``owner__name`` and ``owner/name``, each with or
+    without ``.git``; the match may be the repository itself or a folder holding exactly one
+    repository (such as ``owner+name/repo``).
+    """
+    owner, name = repo.split("/", 1)
+    for base in (f"{owner}+{name}", f"{owner}__{name}", f"{owner}/{name}"):
+        for candidate in (mirrors_dir / base, mirrors_dir / f"{base}.git"):
+            found = _repository_in(candidate)
+            if found is not None:
+                return found
+    return None
+
+
+def _repository_in(path: Path) -> Path | None:
+    if not path.is_dir():
+        return None
+    if is_git_dir(path):
+        return path
+    children = [child for child in path.iterdir() if child.is_dir() and is_git_dir(child)]
+    return children[0] if len(children) == 1 else None
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "repo"
+
+
+class Workspace:
+    """A cache of bare mirrors plus throw-away worktrees.
+
+    ``cache_dir`` holds ``mirrors/``, ``worktrees/`` and ``locks/``. ``url_template`` turns
+    ``owner/name`` into a clone URL when ``mirrors_dir`` has no local copy.
+    """
+
+    def __init__(
+        self,
+        cache_dir: Path,
+        url_template: str = DEFAULT_URL_TEMPLATE,
+        mirrors_dir: Path | None = None,
+    ) -> None:
+        self.cache_dir = Path(cache_dir)
+        self.url_template = url_template
+        self.mirrors_dir = Path(mirrors_dir) if mirrors_dir is not None else None
+        self._fetched: set[str] = set()
+
+    # --- sources and mirrors ---------------------------------------------------------------
+
+    def source(self, repo: str) -> RepoSource:
+        """Classify ``repo`` (URL, local path, ``owner/name``) and name its mirror."""
+        spec = str(repo).strip()
+        if not spec:
+            raise RepoError("empty repository name: give owner/name, a local path or a git URL")
+        if _URL.match(spec):
+            tail = _safe(spec.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git"))
+            return RepoSource(spec, f"url-{tail}-{_digest(spec)}", "url", spec)
+        path = Path(spec).expanduser()
+        if path.exists():
+            path = path.resolve()
+            if not path.is_dir():
+                raise RepoError(f"{spec} is a file, not a repository folder")
+            kind: SourceKind = "git" if is_git_dir(path) else "dir"
+            return RepoSource(
+                spec, f"local-{_safe(path.name)}-{_digest(str(path))}", kind, str(path)
+            )
+        if _OWNER_NAME.match(spec):
+            key = spec.replace("/", "+")
+            if self.mirrors_dir is not None:
+                local = find_local_mirror(self.mirrors_dir, spec)
+                if local is not None:
+                    return RepoSource(spec, key, "git", str(local))
+            return RepoSource(spec, key, "url", self.url_template.format(repo=spec))
+        raise RepoError(
+            f"repository not found: {spec!r} is neither an existing folder, a git URL nor "
+            "owner/name; check the path or the task's repo field"
+        )
+
+    def mirror(self, repo: str) -> Path:
+        """The bare mirror of ``repo``, cloned (or snapshotted) on first use."""
+        source = self.source(repo)
+        path = self._mirror_path(source)
+        if source.kind == "dir":
+            with self._lock(source.key):
+                if not (path / "HEAD").is_file():
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    run_git(["init", "--bare", "--quiet", str(path)], what="git init")
+            return path
+        if (path / "HEAD").is_file():
+            return path
+        with self._lock(source.key):
+            if not (path / "HEAD").is_file():
+                self._clone(source, path)
+        return path
+
+    def resolve(self, repo: str, commit: str = "") -> str:
+        """The full commit id of ``commit`` in ``repo`` ('' = the source's current HEAD).
+
+        A commit missing from the mirror is fetched from the source once; a local git
+        repository with uncommitted changes cannot stand for '' (its HEAD would silently
+        drop them).
+        """
+        source = self.source(repo)
+        mirror = self.mirror(repo)
+        if source.kind == "dir":
+            return (
+                self._snapshot(source, mirror)
+                if not commit
+                else self._known(mirror, commit, source)
+            )
+        if not commit:
+            if source.kind == "git" and (Path(source.location) / ".git").exists():
+                self._refuse_dirty(Path(source.location))
+            commit = self._source_head(source, mirror)
+        sha = self._rev_parse(mirror, commit)
+        if sha is None:
+            self._fetch(source, mirror, commit)
+            sha = self._known(mirror, commit, source)
+        return sha
+
+    # --- worktrees -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def checkout(self, repo: str, commit: str = "") -> Iterator[Path]:
+        """A fresh worktree of ``repo`` at ``commit`` (detached); removed on exit."""
+        source = self.source(repo)
+        mirror = self.mirror(repo)
+        sha = self.resolve(repo, commit)
+        parent = self.cache_dir / "worktrees" / source.key
+        parent.mkdir(parents=True, exist_ok=True)
+        path = parent / f"{sha[:12]}-{uuid.uuid4().hex[:8]}"
+        with self._lock(source.key):
+            run_git(
+                ["worktree", "add", "--detach", "--quiet", str(path), sha],
+                git_dir=mirror,
+                what=f"creating a worktree of {repo} at {sha[:12]}",
+            )
+        try:
+            yield path
+        finally:
+            self._remove_worktree(source, mirror, path)
+
+    def reset(self, path: Path, commit: str = "HEAD") -> None:
+        """Put a worktree back to ``commit``: tracked changes undone, untracked files removed."""
+        run_git(["reset", "--hard", "--quiet", commit], cwd=path, what=f"resetting {path}")
+        run_git(["clean", "-ffdxq"], cwd=path, what=f"cleaning {path}")
+
+    def is_dirty(self, path: Path) -> bool:
+        """True when a worktree has changed or untracked (not ignored) files."""
+        return bool(git_out(["status", "--porcelain"], cwd=path, what=f"git status in {path}"))
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _mirror_path(self, source: RepoSource) -> Path:
+        return self.cache_dir / "mirrors" / f"{source.key}.git"
+
+    @contextlib.contextmanager
+    def _lock(self, key: str) -> Iterator[None]:
+        import fcntl  # POSIX only; imported here so the module imports everywhere
+
+        lock_dir = self.cache_dir / "locks"
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        # Each call opens its own file description, so threads of one process exclude
+        # each other as well as separate processes do.
+        with (lock_dir / f"{key}.lock").open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _clone(self, source: RepoSource, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Clone beside the target and rename, so a half-made mirror is never seen as done.
+        with tempfile.TemporaryDirectory(prefix=f".{source.key}-", dir=path.parent) as tmp:
+            partial = Path(tmp) / "mirror.git"
+            run_git(
+                ["clone", "--mirror", "--quiet", source.location, str(partial)],
+                what=f"cloning {source.spec} from {source.location} (check the name or URL, "
+                "or put a mirror in the mirrors folder)",
+            )
+            partial.rename(path)
+
+    def _source_head(self, source: RepoSource, mirror: Path) -> str:
+        if source.kind == "git" and Path(source.location).is_dir():
+            where = Path(source.location)
+            return git_out(["rev-parse", "HEAD"], cwd=where, what=f"reading HEAD of {where}")
+        return "HEAD"
+
+    def _refuse_dirty(self, work_tree: Path) -> None:
+        proc = run_git(["status", "--porcelain"], cwd=work_tree, what=f"git status in {work_tree}")
+        status = proc.stdout.decode("utf-8", "replace").rstrip()
+        if status:
+            changed = ", ".join(line[3:] for line in status.splitlines()[:5])
+            raise RepoError(
+                f"{work_tree} has uncommitted changes ({changed}); commit or stash them, or "
+                "name a commit explicitly, so the run sees exactly what you intend"
+            )
+
+    def _rev_parse(self, mirror: Path, commit: str) -> str | None:
+        proc = run_git(
+            ["rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}"],
+            git_dir=mirror,
+            check=False,
+        )
+        if proc.returncode != 0:
+            return None
+        return proc.stdout.decode().strip()
+
+    def _known(self, mirror: Path, commit: str, source: RepoSource) -> str:
+        sha = self._rev_parse(mirror, commit)
+        if sha is None:
+            raise RepoError(
+                f"commit {commit!r} not found in {source.spec} (looked in {source.location}); "
+                "check the task's base_commit, or refresh the mirror"
+            )
+        return sha
+
+    def _fetch(self, source: RepoSource, mirror: Path, commit: str) -> None:
+        if source.key in self._fetched or source.kind == "dir":
+            return
+        self._fetched.add(source.key)
+        with self._lock(source.key):
+            run_git(["fetch", "--quiet", "--prune", "origin"], git_dir=mirror, check=False)
+            if _SHA.match(commit) and self._rev_parse(mirror, commit) is None:
+                # Commits that no ref reaches (e.g. closed pull requests) by id.
+                run_git(["fetch", "--quiet", "origin", commit], git_dir=mirror, check=False)
+
+    def _snapshot(self, source: RepoSource, mirror: Path) -> str:
+        folder = Path(source.location)
+        with self._lock(source.key), tempfile.TemporaryDirectory(prefix="agentless-index-") as tmp:
+            env = {**SNAPSHOT_IDENTITY, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            base = [f"--git-dir={mirror}", f"--work-tree={folder}"]
+            run_git(
+                [*base, "add", "--all", "."], cwd=folder, env=env, what=f"snapshotting {folder}"
+            )
+            tree = git_out([*base, "write-tree"], cwd=folder, env=env, what="git write-tree")
+            sha = git_out(
+                ["commit-tree", tree, "-m", "agentless snapshot"],
+                git_dir=mirror,
+                env=env,
+                what="git commit-tree",
+            )
+            run_git(["update-ref", f"refs/snapshots/{sha}", sha], git_dir=mirror)
+            run_git(["update-ref", "refs/heads/snapshot", sha], git_dir=mirror)
+            run_git(["symbolic-ref", "HEAD", "refs/heads/snapshot"], git_dir=mirror)
+        return sha
+
+    def _remove_worktree(self, source: RepoSource, mirror: Path, path: Path) -> None:
+        with self._lock(source.key):
+            run_git(
+                ["worktree", "remove", "--force", "--force", str(path)], git_dir=mirror, check=False
+            )
+            if path.exists():
+                shutil.rmtree(path, ignore_errors=True)
+            run_git(["worktree", "prune"], git_dir=mirror, check=False)

@@ -1,0 +1,186 @@
+"""Workspace: mirrors, worktrees, snapshots, errors and concurrency on real git repositories."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from gitrepos import commit_files, git, make_repo, write_files
+
+from agentless.errors import RepoError
+from agentless.repo.workspace import Workspace, find_local_mirror
+
+NO_NETWORK = "file:///nonexistent/{repo}.git"
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> tuple[Path, list[str]]:
+    repo = tmp_path / "src"
+    shas = make_repo(
+        repo,
+        {"pkg/a.py": "A = 1\n", "README.md": "hello\n"},
+        {"pkg/a.py": "A = 2\n", "pkg/b.py": "B = 1\n"},
+    )
+    return repo, shas
+
+
+def make_ws(tmp_path: Path, mirrors: Path | None = None) -> Workspace:
+    return Workspace(tmp_path / "cache", url_template=NO_NETWORK, mirrors_dir=mirrors)
+
+
+def test_checkout_local_repo_at_each_commit_and_cleanup(tmp_path, source):
+    repo, (first, _) = source
+    ws = make_ws(tmp_path)
+    with ws.checkout(str(repo), first) as path:
+        assert (path / "pkg/a.py").read_text() == "A = 1\n"
+        assert not (path / "pkg/b.py").exists()
+        assert git(path, "rev-parse", "HEAD") == first
+        kept = path
+    assert not kept.exists()
+    with ws.checkout(str(repo)) as path:  # '' = the source's HEAD
+        assert (path / "pkg/a.py").read_text() == "A = 2\n"
+    listing = git(ws.mirror(str(repo)), "worktree", "list")
+    assert len(listing.splitlines()) == 1  # only the bare mirror itself
+
+
+def test_mirror_is_cloned_once_and_is_bare(tmp_path, source):
+    repo, _ = source
+    ws = make_ws(tmp_path)
+    mirror = ws.mirror(str(repo))
+    assert git(mirror, "rev-parse", "--is-bare-repository") == "true"
+    marker = mirror / "marker"
+    marker.write_text("x")
+    assert ws.mirror(str(repo)) == mirror
+    assert marker.exists()
+
+
+def test_short_and_symbolic_commits_resolve(tmp_path, source):
+    repo, (first, second) = source
+    ws = make_ws(tmp_path)
+    assert ws.resolve(str(repo), first[:8]) == first
+    assert ws.resolve(str(repo), "main") == second
+
+
+def test_unknown_commit_is_a_clear_error(tmp_path, source):
+    repo, _ = source
+    ws = make_ws(tmp_path)
+    with (
+        pytest.raises(RepoError, match=r"not found.*base_commit"),
+        ws.checkout(str(repo), "0" * 40),
+    ):
+        pass
+
+
+def test_missing_repo_is_a_clear_error(tmp_path):
+    ws = make_ws(tmp_path)
+    with pytest.raises(RepoError, match="repository not found"):
+        ws.mirror(str(tmp_path / "no" / "such" / "dir"))
+    with pytest.raises(RepoError, match="cloning owner/name"):
+        ws.mirror("owner/name")  # not in mirrors, and the template points nowhere
+
+
+def test_dirty_source_tree_is_refused_for_head_only(tmp_path, source):
+    repo, (first, _) = source
+    (repo / "pkg/a.py").write_text("A = 99\n")
+    ws = make_ws(tmp_path)
+    with pytest.raises(RepoError, match=r"uncommitted changes.*pkg/a\.py"):
+        ws.resolve(str(repo))
+    with ws.checkout(str(repo), first) as path:  # an explicit commit is unambiguous
+        assert (path / "pkg/a.py").read_text() == "A = 1\n"
+
+
+def test_new_commit_in_source_is_fetched_on_demand(tmp_path, source):
+    repo, _ = source
+    ws = make_ws(tmp_path)
+    ws.mirror(str(repo))
+    third = commit_files(repo, {"pkg/c.py": "C = 3\n"})
+    with ws.checkout(str(repo), third) as path:
+        assert (path / "pkg/c.py").read_text() == "C = 3\n"
+
+
+def test_plain_folder_is_snapshotted_by_content(tmp_path):
+    folder = tmp_path / "plain"
+    write_files(
+        folder,
+        {"m.py": "x = 1\n", ".gitignore": "build/\n", "build/out.py": "junk\n"},
+    )
+    ws = make_ws(tmp_path)
+    sha = ws.resolve(str(folder))
+    assert ws.resolve(str(folder)) == sha  # same content, same commit
+    with ws.checkout(str(folder)) as path:
+        assert (path / "m.py").read_text() == "x = 1\n"
+        assert not (path / "build").exists()
+    (folder / "m.py").write_text("x = 2\n")
+    newer = ws.resolve(str(folder))
+    assert newer != sha
+    with ws.checkout(str(folder), sha) as path:  # older snapshots stay addressable
+        assert (path / "m.py").read_text() == "x = 1\n"
+
+
+@pytest.mark.parametrize(
+    "layout", ["{o}+{n}/repo", "{o}+{n}", "{o}/{n}.git", "{o}/{n}", "{o}__{n}.git"]
+)
+def test_mirrors_folder_layouts(tmp_path, source, layout):
+    repo, (first, _) = source
+    mirrors = tmp_path / "mirrors"
+    target = mirrors / layout.format(o="acme", n="widget")
+    target.parent.mkdir(parents=True)
+    subprocess.run(["git", "clone", "--bare", "--quiet", str(repo), str(target)], check=True)
+    assert find_local_mirror(mirrors, "acme/widget") == target
+    ws = make_ws(tmp_path, mirrors)
+    assert ws.source("acme/widget").kind == "git"
+    with ws.checkout("acme/widget", first) as path:
+        assert (path / "pkg/a.py").read_text() == "A = 1\n"
+
+
+def test_git_url_source(tmp_path, source):
+    repo, (_, second) = source
+    ws = make_ws(tmp_path)
+    url = repo.as_uri()
+    assert ws.source(url).kind == "url"
+    with ws.checkout(url) as path:
+        assert git(path, "rev-parse", "HEAD") == second
+
+
+def test_reset_and_dirty_check(tmp_path, source):
+    repo, _ = source
+    ws = make_ws(tmp_path)
+    with ws.checkout(str(repo)) as path:
+        assert not ws.is_dirty(path)
+        (path / "pkg/a.py").write_text("changed\n")
+        (path / "new.py").write_text("new\n")
+        assert ws.is_dirty(path)
+        ws.reset(path)
+        assert not ws.is_dirty(path)
+        assert (path / "pkg/a.py").read_text() == "A = 2\n"
+        assert not (path / "new.py").exists()
+
+
+def test_concurrent_worktrees_of_one_repository(tmp_path, source):
+    repo, (first, second) = source
+    seen: list[tuple[str, str, Path]] = []
+    errors: list[BaseException] = []
+    gate = threading.Barrier(6)
+
+    def work(commit: str) -> None:
+        try:
+            gate.wait()
+            # A workspace per thread: nothing but the cache folder is shared.
+            with Workspace(tmp_path / "cache", url_template=NO_NETWORK).checkout(
+                str(repo), commit
+            ) as path:
+                seen.append((commit, (path / "pkg/a.py").read_text(), path))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in [first, second] * 3]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len({path for _, _, path in seen}) == 6
+    assert {(c, text) for c, text, _ in seen} == {(first, "A = 1\n"), (second, "A = 2\n")}
+    assert not any((tmp_path / "cache" / "worktrees").glob("*/*"))
