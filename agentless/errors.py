@@ -37,10 +37,13 @@ class TaskError(AgentlessError):
 class ModelError(AgentlessError):
     """The model endpoint could not produce a completion."""
 
-    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, url: str = "", status: int | None = None, attempts: int = 1
+    ) -> None:
         super().__init__(message)
         self.url = url
         self.status = status
+        self.attempts = attempts
 
 
 class ModelRequestError(ModelError):

@@ -424,10 +424,12 @@ class OpenAICompatibleModel:
         if stream:
             sent.update(stream=True, stream_options={"include_usage": True})
         started = time.time()
+        began = time.monotonic()
         try:
             reply = self._with_retries(url, lambda: self._post(url, sent, stream))
         except ModelError as exc:
-            self._record(key, stage, url, sent, [], Usage(calls=1), started, exc)
+            spent = Usage(latency=time.monotonic() - began, retries=exc.attempts - 1, calls=1)
+            self._record(key, stage, url, sent, [], spent, started, exc)
             raise
         completions = self._completions(reply, indices)
         total = sum((c.usage for c in completions), Usage())
@@ -521,6 +523,7 @@ class OpenAICompatibleModel:
             "server is up and reachable, or raise model.max_attempts / model.retry_budget",
             url=safe_url(url),
             status=exc.status,
+            attempts=tries,
         )
 
     # --- one HTTP attempt -----------------------------------------------------------------

@@ -1,0 +1,400 @@
+"""The run store: one SQLite file (``RUN_DIR/store.db``) that keeps everything a run produces.
+
+Every model call is written as it happens (request without credentials, reply, usage,
+latency, error, stage), and its completions go into a response cache keyed by a hash of the
+request and the sample index, so a re-run asks the server only for what it has not answered
+before. The store satisfies ``agentless.model.CallRecorder`` structurally.
+
+Schema changes are an ordered list of named migrations (``MIGRATIONS``); append new ones at the
+end, never edit or reorder applied ones. The database runs in WAL mode with a busy timeout, so
+several threads (one connection each) and several processes can share it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentless.errors import StoreError
+from agentless.model.types import CallRecord, Completion, Usage
+
+STORE_FILENAME = "store.db"
+BUSY_TIMEOUT_MS = 30_000
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: a unique name and an SQL script (several statements allowed)."""
+
+    name: str
+    sql: str
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(
+        "0001_model_calls",
+        """
+        CREATE TABLE model_calls (
+            id                INTEGER PRIMARY KEY,
+            started_at        REAL NOT NULL,
+            finished_at       REAL NOT NULL,
+            stage             TEXT NOT NULL DEFAULT '',
+            model             TEXT NOT NULL,
+            url               TEXT NOT NULL,
+            request_key       TEXT NOT NULL,
+            request           TEXT NOT NULL,
+            status            INTEGER,
+            error             TEXT NOT NULL DEFAULT '',
+            reply             TEXT NOT NULL DEFAULT '[]',
+            prompt_tokens     INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            cached_tokens     INTEGER NOT NULL DEFAULT 0,
+            reasoning_tokens  INTEGER NOT NULL DEFAULT 0,
+            latency           REAL NOT NULL DEFAULT 0,
+            retries           INTEGER NOT NULL DEFAULT 0,
+            cost              REAL  -- NULL: price unknown
+        );
+        CREATE INDEX model_calls_stage ON model_calls (stage);
+        CREATE INDEX model_calls_key ON model_calls (request_key);
+        """,
+    ),
+    Migration(
+        "0002_response_cache",
+        """
+        CREATE TABLE response_cache (
+            request_key  TEXT NOT NULL,
+            sample_index INTEGER NOT NULL,
+            completion   TEXT NOT NULL,
+            call_id      INTEGER REFERENCES model_calls (id),
+            created_at   REAL NOT NULL,
+            PRIMARY KEY (request_key, sample_index)
+        ) WITHOUT ROWID;
+        """,
+    ),
+    Migration(
+        "0003_meta",
+        """
+        CREATE TABLE meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """,
+    ),
+    # Later capabilities (tasks, results, environments) append their migrations here.
+]
+
+
+@dataclass(frozen=True)
+class StoredCall:
+    """A model call as read back from the store."""
+
+    id: int
+    stage: str
+    model: str
+    url: str
+    request: dict[str, Any]
+    status: int | None
+    error: str
+    completions: list[Completion]
+    usage: Usage
+    started_at: float
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split an SQL script into complete statements (semicolons inside strings are safe)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        raise StoreError(f"incomplete SQL statement in a migration: {buffer.strip()[:80]!r}")
+
+
+class Store:
+    """SQLite store for one run; thread-safe (a connection per thread) and multi-process safe.
+
+    Use ``Store.for_run(run_dir)`` for ``RUN_DIR/store.db`` or ``Store(path)`` for any file;
+    close it (or use it as a context manager) when done.
+    """
+
+    def __init__(self, path: str | Path, migrations: list[Migration] | None = None) -> None:
+        self.path = Path(path)
+        self._migrations = list(MIGRATIONS if migrations is None else migrations)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the run directory {self.path.parent}: {exc}") from None
+        self._migrate()
+
+    @classmethod
+    def for_run(cls, run_dir: str | Path) -> Store:
+        """The store of a run directory: ``RUN_DIR/store.db`` (created when missing)."""
+        return cls(Path(run_dir) / STORE_FILENAME)
+
+    # --- connections and transactions -----------------------------------------------------
+
+    def connect(self) -> sqlite3.Connection:
+        """This thread's connection (autocommit; use ``transaction()`` to group writes)."""
+        if self._closed:
+            raise StoreError(f"the store {self.path} is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open_connection()
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def _open_connection(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode: a commit survives a killed process (not a power cut).
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"cannot open the run store {self.path}: {exc}; check that the directory is "
+                "writable and on a local filesystem"
+            ) from None
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``): commits on success, rolls back on error."""
+        conn = self.connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"the run store {self.path} is locked or unusable: {exc}") from None
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close every connection this store opened."""
+        with self._lock:
+            conns, self._all = self._all, []
+            self._closed = True
+        for conn in conns:
+            conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- migrations -----------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+            )
+            applied = [
+                row["name"]
+                for row in conn.execute("SELECT name FROM schema_version ORDER BY version")
+            ]
+            self._check_history(applied)
+            for version, migration in enumerate(self._migrations, start=1):
+                if version <= len(applied):
+                    continue
+                try:
+                    for statement in _statements(migration.sql):
+                        conn.execute(statement)
+                except sqlite3.Error as exc:
+                    raise StoreError(
+                        f"migration {migration.name} failed on {self.path}: {exc}"
+                    ) from None
+                conn.execute(
+                    "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, migration.name, time.time()),
+                )
+
+    def _check_history(self, applied: list[str]) -> None:
+        known = [m.name for m in self._migrations]
+        if len(applied) > len(known):
+            raise StoreError(
+                f"{self.path} has schema migrations this version does not know "
+                f"({', '.join(applied[len(known) :])}); upgrade agentless or use a new run directory"
+            )
+        if applied != known[: len(applied)]:
+            raise StoreError(
+                f"{self.path} was migrated differently ({applied}) than this version expects "
+                f"({known[: len(applied)]}); use a new run directory"
+            )
+
+    @property
+    def schema_version(self) -> int:
+        """Number of migrations applied."""
+        row = self.connect().execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        return int(row.fetchone()[0])
+
+    # --- model calls and the response cache (the CallRecorder protocol) -------------------
+
+    def record_call(self, call: CallRecord) -> int:
+        """Write one model call and cache its completions; returns the call's row id."""
+        now = time.time()
+        usage = call.usage
+        reply = json.dumps([c.to_dict() for c in call.completions], ensure_ascii=False)
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO model_calls (started_at, finished_at, stage, model, url, "
+                "request_key, request, status, error, reply, prompt_tokens, completion_tokens, "
+                "cached_tokens, reasoning_tokens, latency, retries, cost) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    call.started_at or now,
+                    now,
+                    call.stage,
+                    call.model,
+                    call.url,
+                    call.key,
+                    json.dumps(dict(call.request), ensure_ascii=False, sort_keys=True),
+                    call.status,
+                    call.error,
+                    reply,
+                    usage.prompt_tokens,
+                    usage.completion_tokens,
+                    usage.cached_tokens,
+                    usage.reasoning_tokens,
+                    usage.latency,
+                    usage.retries,
+                    usage.cost,
+                ),
+            )
+            call_id = int(cursor.lastrowid or 0)
+            if not call.error:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO response_cache "
+                    "(request_key, sample_index, completion, call_id, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (
+                            call.key,
+                            c.index,
+                            json.dumps(c.to_dict(), ensure_ascii=False),
+                            call_id,
+                            now,
+                        )
+                        for c in call.completions
+                    ],
+                )
+        return call_id
+
+    def cached_samples(self, key: str, n: int) -> dict[int, Completion]:
+        """Cached completions of request ``key`` with sample index below ``n``."""
+        rows = self.connect().execute(
+            "SELECT sample_index, completion FROM response_cache "
+            "WHERE request_key = ? AND sample_index < ?",
+            (key, n),
+        )
+        return {
+            int(row["sample_index"]): Completion.from_dict(
+                json.loads(row["completion"]), cached=True
+            )
+            for row in rows
+        }
+
+    def calls(self, stage: str | None = None) -> list[StoredCall]:
+        """Recorded model calls in order, optionally only those of one stage."""
+        query = "SELECT * FROM model_calls"
+        params: tuple[Any, ...] = ()
+        if stage is not None:
+            query += " WHERE stage = ?"
+            params = (stage,)
+        rows = self.connect().execute(query + " ORDER BY id", params)
+        return [_stored_call(row) for row in rows]
+
+    def usage_by_stage(self) -> dict[str, Usage]:
+        """Summed usage per stage label; cost is ``None`` where any call's price was unknown."""
+        rows = self.connect().execute(
+            "SELECT stage, COUNT(*) AS calls, SUM(prompt_tokens) AS p, "
+            "SUM(completion_tokens) AS c, SUM(cached_tokens) AS k, SUM(reasoning_tokens) AS r, "
+            "SUM(latency) AS l, SUM(retries) AS t, "
+            "CASE WHEN COUNT(cost) = COUNT(*) THEN TOTAL(cost) END AS cost "
+            "FROM model_calls GROUP BY stage ORDER BY stage"
+        )
+        return {
+            row["stage"]: Usage(
+                prompt_tokens=row["p"],
+                completion_tokens=row["c"],
+                cached_tokens=row["k"],
+                reasoning_tokens=row["r"],
+                latency=row["l"],
+                retries=row["t"],
+                calls=row["calls"],
+                cost=row["cost"],
+            )
+            for row in rows
+        }
+
+    def total_usage(self) -> Usage:
+        """Usage summed over every recorded call."""
+        return sum(self.usage_by_stage().values(), Usage())
+
+    # --- run metadata ---------------------------------------------------------------------
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store a JSON-serializable value under ``key`` (e.g. the run's configuration)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, json.dumps(value)),
+            )
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        """The value stored under ``key``, or ``default``."""
+        row = self.connect().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return default if row is None else json.loads(row["value"])
+
+
+def _stored_call(row: sqlite3.Row) -> StoredCall:
+    return StoredCall(
+        id=row["id"],
+        stage=row["stage"],
+        model=row["model"],
+        url=row["url"],
+        request=json.loads(row["request"]),
+        status=row["status"],
+        error=row["error"],
+        completions=[Completion.from_dict(c) for c in json.loads(row["reply"])],
+        usage=Usage(
+            prompt_tokens=row["prompt_tokens"],
+            completion_tokens=row["completion_tokens"],
+            cached_tokens=row["cached_tokens"],
+            reasoning_tokens=row["reasoning_tokens"],
+            latency=row["latency"],
+            retries=row["retries"],
+            calls=1,
+            cost=row["cost"],
+        ),
+        started_at=row["started_at"],
+    )
