@@ -81,3 +81,22 @@ def main() -> None:
 
 # --- commands -----------------------------------------------------------------------------
 # Each command parses its options, builds config, and calls one function below the CLI.
+
+
+@main.command()
+@model_options
+@handle_errors
+def doctor(
+    config_path: Path | None, model_name: str | None, base_url: str | None, api_key_env: str | None
+) -> None:
+    """Check the model endpoint, git, network isolation and Python interpreters.
+
+    Each line is OK or says how to fix it; the exit code is 0 only when every check passes.
+    """
+    from agentless.doctor import render, run_checks
+
+    config = build_config(config_path, model_name, base_url, api_key_env)
+    checks = run_checks(config.model)
+    for line in render(checks):
+        click.echo(line)
+    sys.exit(0 if all(check.ok for check in checks) else 1)

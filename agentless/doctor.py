@@ -1,0 +1,266 @@
+"""``agentless doctor``: check that this machine and endpoint can run the pipeline.
+
+Each check returns a ``Check``: OK with what was found, or a failure with a fix-it line.
+Nothing here is hard-wired to one machine: tools and interpreters are discovered at run time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from agentless.config import ModelConfig
+from agentless.errors import ConfigError, ModelError, ModelRequestError, ModelUnavailableError
+from agentless.model import OpenAICompatibleModel
+
+_PYTHON_NAME = re.compile(r"^python(\d)\.(\d+)$")
+_VERSION_PROBE = "import sys; print('%d.%d.%d' % tuple(sys.version_info[:3]))"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the doctor's report."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """A Python interpreter found on this machine."""
+
+    version: str
+    path: Path
+
+    @property
+    def major_minor(self) -> tuple[int, int]:
+        """``(3, 11)`` for ``3.11.7``."""
+        major, minor = self.version.split(".")[:2]
+        return int(major), int(minor)
+
+
+def run_checks(config: ModelConfig) -> list[Check]:
+    """All checks, endpoint first."""
+    return [*check_endpoint(config), check_git(), check_network_namespace(), check_pythons()]
+
+
+def render(checks: list[Check]) -> Iterator[str]:
+    """Report lines: ``OK``/``FAIL``, the check's name, what was found, and how to fix it."""
+    width = max((len(c.name) for c in checks), default=0)
+    for check in checks:
+        yield f"{'OK  ' if check.ok else 'FAIL'}  {check.name.ljust(width)}  {check.detail}"
+        if not check.ok and check.fix:
+            yield f"      {' ' * width}  fix: {check.fix}"
+
+
+# --- the model endpoint -------------------------------------------------------------------
+
+
+def check_endpoint(config: ModelConfig) -> list[Check]:
+    """List the server's models and make one tiny completion, timing the round trip."""
+    if not config.name:
+        return [Check("model", False, "no model configured", _MODEL_FIX)]
+    # One attempt with short timeouts: the doctor reports, it does not wait out a budget.
+    quick = config.model_copy(
+        update={"max_attempts": 1, "timeout": min(config.timeout, 60.0), "connect_timeout": 5.0}
+    )
+    try:
+        model = OpenAICompatibleModel.from_config(quick)
+    except ConfigError as exc:
+        return [Check("endpoint", False, str(exc), _URL_FIX)]
+    with model:
+        listed = _check_models(model, config)
+        if listed is not None and not listed.ok and listed.name == "endpoint":
+            return [listed]  # unreachable or refused: a completion would fail the same way
+        checks = [listed] if listed is not None else []
+        checks.append(_check_completion(model, config))
+    return checks
+
+
+_MODEL_FIX = "pass --model NAME, set AGENTLESS_MODEL, or set model.name in agentless.toml"
+_URL_FIX = "pass --base-url URL, set OPENAI_BASE_URL, or set model.base_url in agentless.toml"
+
+
+def _brief(exc: ModelError) -> str:
+    # Our model errors end with "; <what to do>": the doctor prints its own fix line instead.
+    return str(exc).rsplit("; ", 1)[0]
+
+
+def _failure(name: str, exc: ModelError, config: ModelConfig) -> Check:
+    if isinstance(exc, ModelUnavailableError):
+        return Check(
+            name,
+            False,
+            f"cannot reach the endpoint: {_brief(exc)}",
+            f"start the model server, or point to the right one: {_URL_FIX}",
+        )
+    if exc.status in (401, 403):
+        return Check(
+            name,
+            False,
+            f"the server refused the API key: {_brief(exc)}",
+            f"put a valid key in ${config.api_key_env} (or name another variable with "
+            "--api-key-env)",
+        )
+    if exc.status == 404:
+        return Check(name, False, _brief(exc), f"{_MODEL_FIX}; {_URL_FIX}")
+    return Check(name, False, _brief(exc), "fix what the server's message names, then re-run")
+
+
+def _check_models(model: OpenAICompatibleModel, config: ModelConfig) -> Check | None:
+    try:
+        ids = model.list_models()
+    except ModelRequestError as exc:
+        if exc.status == 404:
+            return None  # some servers do not list models; the completion check decides
+        return _failure("endpoint", exc, config)
+    except ModelError as exc:
+        return _failure("endpoint", exc, config)
+    if ids and config.name not in ids:
+        shown = ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
+        return Check(
+            "models",
+            False,
+            f"{len(ids)} model(s) listed at {model.base_url}, not {config.name!r}",
+            f"use one of: {shown} ({_MODEL_FIX})",
+        )
+    return Check("models", True, f"{len(ids)} model(s) listed at {model.base_url}")
+
+
+def _check_completion(model: OpenAICompatibleModel, config: ModelConfig) -> Check:
+    messages = [{"role": "user", "content": "Reply with the single word: ok"}]
+    try:
+        [completion] = model.complete(messages, max_tokens=16, temperature=0.0, stage="doctor")
+    except ModelError as exc:
+        return _failure("completion", exc, config)
+    usage = completion.usage
+    note = " (stopped at the token limit)" if completion.truncated else ""
+    return Check(
+        "completion",
+        True,
+        f"{config.name!r} answered in {usage.latency * 1000:.0f} ms "
+        f"({usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens){note}",
+    )
+
+
+# --- tools --------------------------------------------------------------------------------
+
+
+def _run(argv: list[str], timeout: float = 20.0) -> subprocess.CompletedProcess[str] | None:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def check_git() -> Check:
+    """git must be on PATH and new enough for worktrees (2.5+)."""
+    fix = "install git 2.5 or newer (e.g. apt-get install git) and put it on PATH"
+    git = shutil.which("git")
+    result = _run([git, "--version"]) if git else None
+    if result is None or result.returncode != 0:
+        return Check("git", False, "git not found or not working", fix)
+    match = re.search(r"(\d+)\.(\d+)", result.stdout)
+    if not match or (int(match[1]), int(match[2])) < (2, 5):
+        return Check("git", False, f"too old: {result.stdout.strip()}", fix)
+    return Check("git", True, result.stdout.strip())
+
+
+def check_network_namespace() -> Check:
+    """Tests run without network: ``unshare -n`` (root) or ``unshare -rn`` (user namespace)."""
+    fix = (
+        "run as root, or enable unprivileged user namespaces "
+        "(sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces > 0); in a "
+        "container add --cap-add SYS_ADMIN; only if you accept the risk, set "
+        "validate.isolation = false"
+    )
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return Check("isolation", False, "unshare not found (util-linux)", "install util-linux")
+    errors = []
+    for flags, how in (("-n", "as this user"), ("-rn", "in a user namespace")):
+        result = _run([unshare, flags, "true"], timeout=10)
+        if result is not None and result.returncode == 0:
+            return Check("isolation", True, f"network namespaces work (unshare {flags}, {how})")
+        errors.append(result.stderr.strip() if result is not None else "timed out")
+    return Check("isolation", False, f"cannot create a network namespace: {errors[-1]}", fix)
+
+
+# --- Python interpreters ------------------------------------------------------------------
+
+
+def _candidates() -> Iterator[Path]:
+    """Executables named ``pythonX.Y`` on PATH and in pyenv's versions folder."""
+    folders = [Path(p) for p in os.environ.get("PATH", "").split(os.pathsep) if p]
+    pyenv_root = os.environ.get("PYENV_ROOT")
+    pyenv = shutil.which("pyenv")
+    if not pyenv_root and pyenv:
+        result = _run([pyenv, "root"], timeout=10)
+        if result is not None and result.returncode == 0:
+            pyenv_root = result.stdout.strip()
+    if pyenv_root:
+        versions = Path(pyenv_root) / "versions"
+        if versions.is_dir():
+            folders += sorted(v / "bin" for v in versions.iterdir())
+    for folder in folders:
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if _PYTHON_NAME.match(entry.name) and os.access(entry, os.X_OK) and entry.is_file():
+                yield entry
+
+
+def _is_launcher(path: Path) -> bool:
+    # pyenv shims and similar wrappers are scripts that re-dispatch to a real interpreter.
+    try:
+        with path.open("rb") as fh:
+            return fh.read(2) == b"#!"
+    except OSError:
+        return True
+
+
+def _probe(path: Path) -> Interpreter | None:
+    result = _run([str(path), "-c", _VERSION_PROBE], timeout=20)
+    if result is None or result.returncode != 0:
+        return None
+    version = result.stdout.strip()
+    return Interpreter(version, path) if re.fullmatch(r"\d+\.\d+\.\d+", version) else None
+
+
+def discover_pythons() -> list[Interpreter]:
+    """Working Python interpreters, one per X.Y.Z version, oldest first."""
+    unique: dict[Path, Path] = {}
+    for path in _candidates():
+        if not _is_launcher(path):
+            unique.setdefault(path.resolve(), path)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        probed = list(pool.map(_probe, unique.values()))
+    found: dict[str, Interpreter] = {}
+    for interp in probed:
+        if interp is not None:
+            found.setdefault(interp.version, interp)
+    return sorted(found.values(), key=lambda i: tuple(int(x) for x in i.version.split(".")))
+
+
+def check_pythons() -> Check:
+    """At least one interpreter to build test environments with."""
+    interpreters = discover_pythons()
+    if not interpreters:
+        return Check(
+            "python",
+            False,
+            "no pythonX.Y interpreter found on PATH or in pyenv",
+            "install the CPython versions your repositories need (e.g. pyenv install 3.9)",
+        )
+    versions = ", ".join(i.version for i in interpreters)
+    return Check("python", True, f"{len(interpreters)} interpreter(s): {versions}")
