@@ -1,0 +1,53 @@
+"""`import agentless` is silent, creates nothing, pulls in no heavy module and is fast."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PROBE = (
+    "import time, sys; t = time.perf_counter(); import agentless; "
+    "dt = time.perf_counter() - t; "
+    "heavy = sorted(m for m in ('httpx', 'pydantic', 'git', 'bm25s', 'numpy', 'jinja2', 'rich') "
+    "if m in sys.modules); "
+    "import json; sys.stderr.write(json.dumps([dt, heavy]))"
+)
+
+
+def run_python(code: str, cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HOME": str(home), "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_import_prints_nothing_and_creates_nothing(tmp_path: Path) -> None:
+    cwd, home = tmp_path / "cwd", tmp_path / "home"
+    cwd.mkdir()
+    home.mkdir()
+    result = run_python("import agentless", cwd, home)
+    assert result.returncode == 0
+    assert result.stdout == "" and result.stderr == ""
+    assert list(cwd.iterdir()) == [] and list(home.iterdir()) == []
+
+
+def test_import_is_fast_and_lazy(tmp_path: Path) -> None:
+    timings = []
+    for _ in range(3):
+        result = run_python(PROBE, tmp_path, tmp_path)
+        assert result.returncode == 0, result.stderr
+        seconds, heavy = json.loads(result.stderr)
+        assert heavy == []
+        timings.append(seconds)
+    assert min(timings) < 0.3, timings
+
+
+def test_public_names_resolve_lazily() -> None:
+    import agentless
+
+    for name in ("Completion", "Model", "OpenAICompatibleModel", "Usage", "Store"):
+        assert name in agentless.__all__
+        assert getattr(agentless, name).__name__ == name
