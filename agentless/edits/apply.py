@@ -1,0 +1,227 @@
+"""Apply a model reply to in-memory files: the engine's one entry point, ``apply_reply``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from agentless.edits import feedback
+from agentless.edits.data import Edit, EditFailure, EditFormatError, EditResult, FailureReason
+from agentless.edits.elision import has_elision, is_elision, locate_elided
+from agentless.edits.hunks import locate_hunk
+from agentless.edits.locate import Placement, View, locate
+from agentless.edits.parse import FORMATS, detect_format, parse_edits
+from agentless.edits.paths import resolve
+from agentless.edits.render import render_diff
+from agentless.edits.text import Doc
+
+_LAZY = re.compile(
+    r"^(#|//|/\*|<!--|--|;)\s*.*(\.\.\.|…|\b(rest of|remaining|existing|unchanged|same as before)\b)",
+    re.I,
+)
+
+
+class _Tree:
+    """The files as edits change them; originals are parsed only when an edit touches them."""
+
+    def __init__(self, files: Mapping[str, str]) -> None:
+        self.original = files
+        self.paths: set[str] = set(files)
+        self.docs: dict[str, Doc | None] = {}
+        self.shift: dict[str, int] = {}  # lines added so far per file, for hunk line hints
+
+    def doc(self, path: str) -> Doc:
+        if path not in self.docs:
+            self.docs[path] = Doc.parse(self.original[path])
+        doc = self.docs[path]
+        assert doc is not None
+        return doc
+
+    def write(self, path: str, doc: Doc | None) -> None:
+        self.docs[path] = doc
+        if doc is None:
+            self.paths.discard(path)
+        else:
+            self.paths.add(path)
+
+    def changed(self) -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        for path, doc in self.docs.items():
+            new = None if doc is None else doc.text()
+            if path in self.original:
+                if new != self.original[path]:
+                    out[path] = new
+            elif new is not None:
+                out[path] = new
+        return out
+
+
+def apply_reply(reply: str, files: Mapping[str, str], fmt: str = "auto") -> EditResult:
+    """Parse ``reply`` and apply its edits, in order, to ``files`` (path -> text). Pure.
+
+    An edit that cannot be placed uniquely and safely is reported in ``failed`` with feedback
+    for the model; the other edits still apply. ``fmt`` is ``auto``, ``diff`` (SEARCH/REPLACE),
+    ``udiff`` or ``whole``.
+    """
+    if fmt not in FORMATS:
+        raise EditFormatError(f"unknown edit format {fmt!r}; use one of {', '.join(FORMATS)}")
+    chosen = detect_format(reply) if fmt == "auto" else fmt
+    edits = parse_edits(reply, chosen, known=files) if chosen != "none" else []
+    tree = _Tree(files)
+    failed: list[EditFailure] = []
+    for edit in edits:
+        failure = _apply_edit(tree, edit)
+        if failure is not None:
+            failed.append(failure)
+    if not edits:
+        failed.append(EditFailure("", "no_edits", _no_edits_message(chosen)))
+    changed = tree.changed()
+    old = {p: files[p] for p in changed if p in files}
+    return EditResult(
+        files=changed,
+        diff=render_diff(old, changed),
+        applied=len(edits) - len(failed) if edits else 0,
+        failed=failed,
+        format=chosen,
+    )
+
+
+def _no_edits_message(fmt: str) -> str:
+    shapes = {
+        "diff": "SEARCH/REPLACE blocks (a path line, then `<<<<<<< SEARCH`, the old lines, "
+        "`=======`, the new lines, `>>>>>>> REPLACE`)",
+        "udiff": "a unified diff (`--- a/path`, `+++ b/path`, `@@ ... @@` hunks)",
+        "whole": "the path on a line of its own, then the complete file in a fenced block",
+    }
+    shape = shapes.get(fmt, "SEARCH/REPLACE blocks, a unified diff, or whole files")
+    return f"The reply contains no edits. Send the changes as {shape}."
+
+
+def _fail(path: str, reason: FailureReason, message: str) -> EditFailure:
+    return EditFailure(path, reason, message)
+
+
+def _apply_edit(tree: _Tree, edit: Edit) -> EditFailure | None:
+    if edit.kind == "invalid":
+        return _fail(edit.path, "malformed", edit.error)
+    fuzzy = not (edit.kind == "delete" or (edit.kind == "hunk" and edit.creates))
+    found = resolve(edit.path, tree.paths, creates=edit.creates, fuzzy=fuzzy, alt=edit.raw_path)
+    if found.reason:
+        return _fail(edit.path, found.reason, f"{edit.label}: {found.message}")
+    path = found.path
+    if edit.kind == "whole":
+        return _whole(tree, edit, path, found.exists)
+    if edit.kind == "delete":
+        return _delete(tree, edit, path)
+    if edit.creates:
+        return _create(tree, edit, path, found.exists)
+    return _modify(tree, edit, path)
+
+
+def _create(tree: _Tree, edit: Edit, path: str, exists: bool) -> EditFailure | None:
+    if exists and tree.doc(path).text().strip():
+        what = "SEARCH is empty" if edit.kind == "replace" else "the diff creates it (/dev/null)"
+        return _fail(
+            path,
+            "file_exists",
+            f"{edit.label} failed: {what}, but {path} already exists and is not empty. "
+            "To change it, quote the lines to replace.",
+        )
+    doc = tree.doc(path) if exists else Doc.from_lines([])
+    final = edit.final_newline is not False
+    lines = list(edit.after)
+    if edit.kind == "replace":
+        lines = _trim_blank_edges(lines)
+    doc.replace(0, len(doc.lines), lines, final_newline=final)
+    tree.write(path, doc)
+    return None
+
+
+def _trim_blank_edges(lines: list[str]) -> list[str]:
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def _modify(tree: _Tree, edit: Edit, path: str) -> EditFailure | None:
+    doc = tree.doc(path)
+    view = View(doc)
+    if not any(b.strip() for b in edit.before):
+        if not doc.text().strip():
+            return _create(tree, edit, path, exists=True)
+        return _fail(
+            path,
+            "no_match",
+            f"{edit.label} failed: it has no context or removed lines to show where it goes in "
+            f"{path}. Include a few unchanged lines around the change.",
+        )
+    if edit.kind == "hunk":
+        hint = None if edit.hint is None else edit.hint + tree.shift.get(path, 0)
+        placements, candidates = locate_hunk(view, edit.hunk, hint)
+    else:
+        placements, candidates = _search(view, edit)
+    if not placements:
+        if len(candidates) > 1:
+            return _fail(path, "ambiguous", feedback.ambiguous(path, edit.label, candidates))
+        message = feedback.no_match(view, path, edit.label, edit.before, edit.after)
+        return _fail(path, "no_match", message)
+    _place(doc, placements, edit.final_newline)
+    tree.write(path, doc)
+    tree.shift[path] = tree.shift.get(path, 0) + len(edit.after) - len(edit.before)
+    return None
+
+
+def _search(view: View, edit: Edit) -> tuple[list[Placement], tuple[int, ...]]:
+    found = locate(view, edit.before, edit.after)
+    if found.placement is not None:
+        return [found.placement], ()
+    if found.ambiguous or not has_elision(edit.before):
+        return [], found.candidates
+    placements, _why = locate_elided(view, edit.before, edit.after)
+    return placements, ()
+
+
+def _place(doc: Doc, placements: Sequence[Placement], final_newline: bool | None) -> None:
+    reaches_end = any(p.at + 1 >= len(doc.lines) or p.end >= len(doc.lines) for p in placements)
+    for p in sorted(placements, key=lambda p: p.start, reverse=True):
+        doc.replace(p.start, p.end, p.lines, p.eols)
+    if final_newline is not None and reaches_end:
+        doc.replace(len(doc.lines), len(doc.lines), [], final_newline=final_newline)
+
+
+def _whole(tree: _Tree, edit: Edit, path: str, exists: bool) -> EditFailure | None:
+    old = tree.doc(path) if exists else None
+    if old is not None:
+        present = {line.strip() for line in old.lines}
+        lazy = [a for a in edit.after if _is_lazy(a) and a.strip() not in present]
+        if lazy:
+            return _fail(
+                path,
+                "lazy",
+                f"{edit.label} is not complete: it has {lazy[0].strip()!r} where code was left "
+                "out. Send the complete file, every line of it.",
+            )
+    doc = Doc.from_lines(_trim_blank_edges(list(edit.after)))
+    if old is not None:
+        doc.newline = old.newline
+        doc.eols = [old.newline] * len(doc.lines)
+        doc.replace(len(doc.lines), len(doc.lines), [], final_newline=old.final_newline)
+    tree.write(path, doc)
+    return None
+
+
+def _is_lazy(line: str) -> bool:
+    return is_elision(line) or bool(_LAZY.match(line.strip()))
+
+
+def _delete(tree: _Tree, edit: Edit, path: str) -> EditFailure | None:
+    doc = tree.doc(path)
+    if edit.before and [b.rstrip() for b in edit.before] != [x.rstrip() for x in doc.lines]:
+        return _fail(
+            path,
+            "no_match",
+            f"{edit.label} failed: its removed lines are not the content of {path}. To delete "
+            "a file, remove all of its lines.",
+        )
+    tree.write(path, None)
+    return None

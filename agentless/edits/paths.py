@@ -1,0 +1,109 @@
+"""Turn the path a model wrote into a file of the tree, or reject it.
+
+Rejected outright: empty paths, NUL bytes, absolute paths (``/x``, ``~/x``, ``C:\\x``), any
+``..`` component and anything inside ``.git``. A path that is not a file is looked up by unique
+suffix, then (for edits of existing text only) by unique basename; a path that still matches
+nothing is a new file only for edits that create files.
+"""
+
+from __future__ import annotations
+
+import difflib
+import posixpath
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Literal
+
+_DRIVE = re.compile(r"^[A-Za-z]:($|/)")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A resolved path (``path``), or why it could not be resolved (``reason``, ``message``)."""
+
+    path: str = ""
+    reason: Literal["", "bad_path", "no_file", "ambiguous_path"] = ""
+    message: str = ""
+    exists: bool = False
+
+
+def normalize(raw: str) -> tuple[str, str]:
+    """Clean up a model-written path; returns ``(path, "")`` or ``("", why it is rejected)``."""
+    path = raw.strip().replace("\\", "/")
+    if "\x00" in path:
+        return "", "it contains a NUL byte"
+    if not path:
+        return "", "it is empty"
+    if path.startswith(("/", "~")) or _DRIVE.match(path):
+        return "", "it is absolute; use a path relative to the repository root"
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        return "", "it leaves the repository (`..`)"
+    if any(p.lower() == ".git" for p in parts):
+        return "", "it points inside `.git`"
+    if not parts:
+        return "", "it names the repository root, not a file"
+    return "/".join(parts), ""
+
+
+def resolve(
+    raw: str, files: Collection[str], *, creates: bool, fuzzy: bool = True, alt: str = ""
+) -> Resolved:
+    """Find the file ``raw`` means among ``files``.
+
+    ``creates``: the edit may create the file when nothing matches exactly. ``fuzzy``: allow the
+    unique-suffix and unique-basename fallbacks (suffix only when ``creates``). ``alt`` is a
+    second spelling to try exactly (a diff path before its ``a/`` prefix was removed).
+    """
+    path, why = normalize(raw)
+    if why:
+        return Resolved(reason="bad_path", message=f"The path {raw!r} was rejected: {why}.")
+    if path in files:
+        return Resolved(path=path, exists=True)
+    alt_path, alt_why = normalize(alt) if alt else ("", "x")
+    if not alt_why and alt_path in files:
+        return Resolved(path=alt_path, exists=True)
+    if fuzzy:
+        found = _fuzzy(path, files, basename=not creates)
+        if found is not None:
+            return found
+    if creates:
+        if any(f.startswith(path + "/") for f in files):
+            return Resolved(reason="bad_path", message=f"{path} is a directory, not a file.")
+        return Resolved(path=path, exists=False)
+    return Resolved(reason="no_file", message=_no_file_message(path, files))
+
+
+def _fuzzy(path: str, files: Collection[str], *, basename: bool) -> Resolved | None:
+    suffix = [f for f in files if f.endswith("/" + path)]
+    if len(suffix) == 1:
+        return Resolved(path=suffix[0], exists=True)
+    if len(suffix) > 1:
+        return _ambiguous(path, suffix)
+    if not basename:
+        return None
+    name = posixpath.basename(path)
+    same_name = [f for f in files if posixpath.basename(f) == name]
+    if len(same_name) == 1:
+        return Resolved(path=same_name[0], exists=True)
+    if len(same_name) > 1:
+        return _ambiguous(path, same_name)
+    return None
+
+
+def _ambiguous(path: str, candidates: list[str]) -> Resolved:
+    listed = ", ".join(sorted(candidates)[:8])
+    return Resolved(
+        reason="ambiguous_path",
+        message=f"The path {path} matches several files ({listed}); write the full path.",
+    )
+
+
+def _no_file_message(path: str, files: Collection[str]) -> str:
+    close = difflib.get_close_matches(path, list(files), n=3, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(close)}?" if close else ""
+    return (
+        f"There is no file {path} in the repository.{hint} To create a new file, use an empty "
+        "SEARCH section (or a /dev/null diff, or the whole file)."
+    )

@@ -1,0 +1,216 @@
+"""apply_reply end to end on small inline cases: the ladder, failures and their feedback."""
+
+from __future__ import annotations
+
+from agentless.edits import apply_reply
+
+CODE = (
+    "import os\n"
+    "\n"
+    "\n"
+    "class Greeter:\n"
+    "    def __init__(self, name):\n"
+    "        self.name = name\n"
+    "\n"
+    "    def greet(self):\n"
+    "        return 'hi ' + self.name\n"
+    "\n"
+    "    def shout(self):\n"
+    "        return self.greet().upper()\n"
+)
+
+
+def sr(path: str, search: str, replace: str) -> str:
+    return f"{path}\n```python\n<<<<<<< SEARCH\n{search}=======\n{replace}>>>>>>> REPLACE\n```\n"
+
+
+def test_exact() -> None:
+    result = apply_reply(
+        sr("g.py", "        return 'hi ' + self.name\n", "        return 'hello ' + self.name\n"),
+        {"g.py": CODE},
+    )
+    assert result.ok and result.applied == 1
+    assert result.files["g.py"] == CODE.replace("'hi '", "'hello '")
+    assert "+        return 'hello ' + self.name" in result.diff
+
+
+def test_dedented_search_is_reindented() -> None:
+    reply = sr(
+        "g.py",
+        "def greet(self):\n    return 'hi ' + self.name\n",
+        "def greet(self):\n    if not self.name:\n        return 'hi'\n    return 'hi ' + self.name\n",
+    )
+    result = apply_reply(reply, {"g.py": CODE})
+    assert result.ok, result.feedback
+    assert result.files["g.py"] == CODE.replace(
+        "    def greet(self):\n",
+        "    def greet(self):\n        if not self.name:\n            return 'hi'\n",
+    )
+
+
+def test_tabs_file_with_space_reply() -> None:
+    code = "func f() {\n\tif x {\n\t\treturn 1\n\t}\n\treturn 2\n}\n"
+    reply = sr(
+        "f.go", "    if x {\n        return 1\n    }\n", "    if x {\n        return 3\n    }\n"
+    )
+    result = apply_reply(reply, {"f.go": code})
+    assert result.ok, result.feedback
+    assert result.files["f.go"] == code.replace("return 1", "return 3")
+
+
+def test_trailing_whitespace_insensitive_keeps_file_whitespace() -> None:
+    code = "a = 1   \nb = 2\n"
+    result = apply_reply(sr("a.py", "a = 1\nb = 2\n", "a = 1\nb = 3\n"), {"a.py": code})
+    assert result.files["a.py"] == "a = 1   \nb = 3\n"
+
+
+def test_ambiguous_is_rejected_not_first_match() -> None:
+    code = "x = 1\ny = 2\nx = 1\n"
+    result = apply_reply(sr("a.py", "x = 1\n", "x = 9\n"), {"a.py": code})
+    assert not result.ok and result.files == {} and result.diff == ""
+    (failure,) = result.failed
+    assert failure.reason == "ambiguous" and "lines 1, 3" in failure.feedback
+
+
+def test_not_found_feedback_quotes_real_lines_and_already_present() -> None:
+    reply = sr(
+        "g.py",
+        "    def greet(self):\n        return 'hey ' + self.name\n",
+        "    def greet(self):\n        return 'hi ' + self.name\n",
+    )
+    result = apply_reply(reply, {"g.py": CODE})
+    (failure,) = result.failed
+    assert failure.reason == "no_match"
+    assert "Did you mean these lines of g.py (lines 8-9)?" in failure.feedback
+    assert "        return 'hi ' + self.name" in failure.feedback
+    assert "already in g.py" in failure.feedback
+
+
+def test_partial_success_reports_count() -> None:
+    reply = sr("g.py", "import os\n", "import sys\n") + sr("g.py", "nothing\n", "x\n")
+    result = apply_reply(reply, {"g.py": CODE})
+    assert result.applied == 1 and len(result.failed) == 1
+    assert result.files["g.py"].startswith("import sys\n")
+    assert "1 edit applied; resend only the failed one." in result.feedback
+
+
+def test_edits_apply_in_order() -> None:
+    reply = sr("g.py", "import os\n", "import os\nimport re\n") + sr(
+        "g.py", "import re\n", "import re  # regexes\n"
+    )
+    result = apply_reply(reply, {"g.py": CODE})
+    assert result.ok and result.files["g.py"].startswith("import os\nimport re  # regexes\n")
+
+
+def test_crlf_and_no_final_newline_survive() -> None:
+    code = "a = 1\r\nb = 2\r\nc = 3"
+    result = apply_reply(sr("a.py", "b = 2\n", "b = 20\nb2 = 21\n"), {"a.py": code})
+    assert result.files["a.py"] == "a = 1\r\nb = 20\r\nb2 = 21\r\nc = 3"
+    result = apply_reply(sr("a.py", "c = 3\n", "c = 30\n"), {"a.py": code})
+    assert result.files["a.py"] == "a = 1\r\nb = 2\r\nc = 30"
+
+
+def test_new_file_and_append_to_empty() -> None:
+    result = apply_reply(sr("pkg/new.py", "", "x = 'é'\n"), {"a.py": "", "pkg/b.py": "b\n"})
+    assert result.files == {"pkg/new.py": "x = 'é'\n"}
+    result = apply_reply(sr("a.py", "", "x = 1\n"), {"a.py": ""})
+    assert result.files == {"a.py": "x = 1\n"}
+    result = apply_reply(sr("g.py", "", "x = 1\n"), {"g.py": CODE})
+    assert [f.reason for f in result.failed] == ["file_exists"]
+
+
+def test_elision_pairs_and_range() -> None:
+    reply = sr(
+        "g.py",
+        "    def __init__(self, name):\n...\n    def shout(self):\n        return self.greet().upper()\n",
+        "    def __init__(self, name):\n...\n    def shout(self):\n        return self.greet().upper() + '!'\n",
+    )
+    result = apply_reply(reply, {"g.py": CODE})
+    assert result.ok, result.feedback
+    assert result.files["g.py"] == CODE.replace(".upper()\n", ".upper() + '!'\n")
+    reply = sr(
+        "g.py",
+        "    def greet(self):\n    ...\n        return self.greet().upper()\n",
+        "    def greet(self):\n        return 'x'\n",
+    )
+    result = apply_reply(reply, {"g.py": CODE})
+    assert result.ok, result.feedback
+    assert result.files["g.py"].endswith("    def greet(self):\n        return 'x'\n")
+
+
+def test_bad_paths_rejected() -> None:
+    for path in ("/etc/passwd", "../x.py", ".git/config", "a\x00.py"):
+        result = apply_reply(sr(path, "", "x\n"), {"a.py": "a\n"})
+        assert [f.reason for f in result.failed] == ["bad_path"], path
+        assert result.files == {}
+
+
+def test_no_edits() -> None:
+    result = apply_reply("I think the bug is in foo().", {"a.py": "a\n"})
+    assert [f.reason for f in result.failed] == ["no_edits"] and result.applied == 0
+
+
+def udiff(body: str) -> str:
+    return f"```diff\n--- a/g.py\n+++ b/g.py\n{body}```\n"
+
+
+def test_hunk_with_wrong_numbers_and_bad_edge_context() -> None:
+    body = (
+        "@@ -90,6 +90,6 @@\n"
+        " class Greeter:  # wrong\n"
+        "     def __init__(self, name):\n"
+        "-        self.name = name\n"
+        "+        self.name = name.strip()\n"
+        " \n"
+        "     def greet(this):\n"
+    )
+    result = apply_reply(udiff(body), {"g.py": CODE})
+    assert result.ok, result.feedback
+    assert result.files["g.py"] == CODE.replace("= name\n", "= name.strip()\n")
+
+
+def test_hunk_line_number_chooses_between_matches() -> None:
+    code = "def a():\n    return 1\n\n\ndef b():\n    return 1\n"
+    reply = "--- a/x.py\n+++ b/x.py\n@@ -6 +6 @@\n-    return 1\n+    return 2\n"
+    result = apply_reply(reply, {"x.py": code})
+    assert result.files["x.py"] == code[: code.rindex("1")] + "2\n"
+    reply = "--- a/x.py\n+++ b/x.py\n@@\n-    return 1\n+    return 2\n"
+    assert [f.reason for f in apply_reply(reply, {"x.py": code}).failed] == ["ambiguous"]
+
+
+def test_hunk_with_skipped_context_is_split() -> None:
+    body = (
+        "@@ ... @@\n"
+        "     def __init__(self, name):\n"
+        "-        self.name = name\n"
+        "+        self.name = name or 'you'\n"
+        "     def shout(self):\n"
+        "-        return self.greet().upper()\n"
+        "+        return self.greet().upper() + '!'\n"
+    )
+    result = apply_reply(udiff(body), {"g.py": CODE})
+    assert result.ok, result.feedback
+    expected = CODE.replace("= name\n", "= name or 'you'\n").replace(
+        ".upper()\n", ".upper() + '!'\n"
+    )
+    assert result.files["g.py"] == expected
+
+
+def test_udiff_new_and_deleted_files() -> None:
+    reply = (
+        "--- /dev/null\n+++ b/n.py\n@@ -0,0 +1,2 @@\n+a\n+b\n\\ No newline at end of file\n"
+        "--- a/g.py\n+++ /dev/null\n@@ -1,12 +0,0 @@\n"
+        + "".join("-" + line + "\n" for line in CODE.splitlines())
+    )
+    result = apply_reply(reply, {"g.py": CODE})
+    assert result.ok, result.feedback
+    assert result.files == {"n.py": "a\nb", "g.py": None}
+    assert "deleted file mode" in result.diff and "new file mode" in result.diff
+
+
+def test_whole_file_keeps_crlf_and_rejects_lazy() -> None:
+    code = "a = 1\r\nb = 2\r\n"
+    result = apply_reply("a.py\n```python\na = 1\nb = 3\n```\n", {"a.py": code}, fmt="whole")
+    assert result.files == {"a.py": "a = 1\r\nb = 3\r\n"}
+    result = apply_reply("a.py\n```python\na = 1\n# ... rest unchanged ...\n```\n", {"a.py": code})
+    assert [f.reason for f in result.failed] == ["lazy"]

@@ -1,0 +1,65 @@
+"""Path normalisation and resolution."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentless.edits.paths import normalize, resolve
+
+FILES = ["src/pkg/mod.py", "src/pkg/util.py", "tests/test_mod.py", "docs/util.py", "Makefile"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "/etc/passwd",
+        "~/x.py",
+        "C:\\x.py",
+        "c:/x.py",
+        "../x.py",
+        "src/../../x",
+        ".git/config",
+        "src/.GIT/hooks/pre-commit",
+        "a\x00b.py",
+        "",
+        "  ",
+        "./",
+    ],
+)
+def test_rejected(raw: str) -> None:
+    path, why = normalize(raw)
+    assert path == "" and why
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("./src/a.py", "src/a.py"),
+        ("src//a.py", "src/a.py"),
+        ("src\\a.py", "src/a.py"),
+        (" a.py ", "a.py"),
+        ("a/./b.py", "a/b.py"),
+    ],
+)
+def test_normalized(raw: str, clean: str) -> None:
+    assert normalize(raw) == (clean, "")
+
+
+def test_exact_suffix_and_basename() -> None:
+    assert resolve("src/pkg/mod.py", FILES, creates=False).path == "src/pkg/mod.py"
+    assert resolve("pkg/mod.py", FILES, creates=False).path == "src/pkg/mod.py"
+    assert resolve("lib/mod.py", FILES, creates=False).path == "src/pkg/mod.py"  # basename
+    assert resolve("util.py", FILES, creates=False).reason == "ambiguous_path"
+    assert resolve("nope.py", FILES, creates=False).reason == "no_file"
+
+
+def test_creation_does_not_use_basename() -> None:
+    found = resolve("lib/mod.py", FILES, creates=True)
+    assert found.path == "lib/mod.py" and not found.exists
+    assert resolve("src/pkg", FILES, creates=True).reason == "bad_path"
+    assert resolve("/abs.py", FILES, creates=True).reason == "bad_path"
+
+
+def test_alt_spelling_tried_exactly() -> None:
+    files = ["a/b.py"]
+    assert resolve("b.py", files, creates=False, fuzzy=False, alt="a/b.py").path == "a/b.py"
