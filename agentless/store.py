@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentless.errors import StoreError
-from agentless.model.types import CallRecord, Completion, Usage
+from agentless.model.types import CallRecord, CallRecorder, Completion, Usage
 
 STORE_FILENAME = "store.db"
 BUSY_TIMEOUT_MS = 30_000
@@ -398,3 +398,10 @@ def _stored_call(row: sqlite3.Row) -> StoredCall:
         ),
         started_at=row["started_at"],
     )
+
+
+if TYPE_CHECKING:
+
+    def _is_a_recorder(store: Store) -> CallRecorder:
+        # mypy proves here that the store satisfies the model's recorder protocol.
+        return store

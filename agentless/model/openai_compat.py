@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import ValidationError as PydanticValidationError
@@ -31,7 +31,7 @@ from agentless.errors import (
     ModelUnavailableError,
 )
 from agentless.model.retry import RetryPolicy, is_retryable_status, parse_retry_after
-from agentless.model.types import CallRecord, CallRecorder, Completion, Message, Usage
+from agentless.model.types import CallRecord, CallRecorder, Completion, Message, Model, Usage
 
 logger = logging.getLogger("agentless.model")
 
@@ -56,6 +56,11 @@ def normalize_base_url(base_url: str) -> str:
     if parsed.path in ("", "/"):
         url += "/v1"
     return url
+
+
+def _is_loopback(url: str) -> bool:
+    host = httpx.URL(url).host
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def safe_url(url: str) -> str:
@@ -238,12 +243,14 @@ class OpenAICompatibleModel:
             max_delay=self.config.backoff_max,
         )
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        # No cap on connections here: callers (the runner, the n fallback) bound concurrency.
         self._client = httpx.Client(
             headers=headers,
             timeout=httpx.Timeout(self.config.timeout, connect=self.config.connect_timeout),
-            limits=httpx.Limits(max_connections=max(self.config.concurrency, 1) + 2),
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=32),
             transport=transport,
-            trust_env=False,
+            # Proxies from the environment serve hosted endpoints; never route loopback there.
+            trust_env=not _is_loopback(self.base_url),
         )
         self._n_supported = True
         self._lock = threading.Lock()
@@ -645,3 +652,10 @@ def _sse_data(lines: Iterator[str]) -> Iterator[str]:
     for line in lines:
         if line.startswith("data:"):
             yield line[len("data:") :].strip()
+
+
+if TYPE_CHECKING:
+
+    def _is_a_model(model: OpenAICompatibleModel) -> Model:
+        # mypy proves here that the client satisfies the Model protocol.
+        return model

@@ -173,6 +173,9 @@ class CallRecorder(Protocol):
         """Earlier completions for request ``key`` with sample index below ``n``."""
         ...
 
-    def record_call(self, call: CallRecord) -> None:
-        """Persist one call (successful or not) and cache its completions by index."""
+    def record_call(self, call: CallRecord) -> object:
+        """Persist one call (successful or not) and cache its completions by index.
+
+        The return value (the store returns the row id) is ignored by models.
+        """
         ...
