@@ -1,0 +1,68 @@
+"""Repair sampling against the scripted loopback model server."""
+
+from __future__ import annotations
+
+from agentless.config import RepairConfig
+from agentless.model import OpenAICompatibleModel
+from agentless.repair.sample import generate_repairs
+from agentless.testing.server import ScriptedServer
+
+CODE = "def median(values):\n    ordered = sorted(values)\n    return ordered[len(ordered) // 2]\n"
+FILES = {"stats/core.py": CODE, "stats/other.py": "X = 1\n"}
+LOCATIONS = [{"stats/core.py": [(1, 3)]}]
+
+GOOD = """Fix:
+
+stats/core.py
+```python
+<<<<<<< SEARCH
+    return ordered[len(ordered) // 2]
+=======
+    mid = len(ordered) // 2
+    if len(ordered) % 2 == 0:
+        return (ordered[mid - 1] + ordered[mid]) / 2
+    return ordered[mid]
+>>>>>>> REPLACE
+```
+"""
+BAD = GOOD.replace("return ordered[len(ordered) // 2]\n=", "return ordered[len(ordered) / 2]\n=")
+
+
+def fast_model(srv: ScriptedServer) -> OpenAICompatibleModel:
+    return OpenAICompatibleModel("m", srv.url, backoff_base=0.01, max_attempts=2)
+
+
+def test_greedy_and_sampled_replies_become_patches() -> None:
+    with ScriptedServer() as srv:
+        srv.on("# Issue", GOOD, GOOD, GOOD)
+        config = RepairConfig(samples=3, reflections=0)
+        samples = generate_repairs(fast_model(srv), "median is wrong", FILES, LOCATIONS, config)
+        temps = sorted(r.body.get("temperature") for r in srv.chat_requests)
+    assert [s.sample for s in samples] == [0, 1, 2]
+    assert all(s.ok for s in samples)
+    assert samples[0].patch.startswith("diff --git a/stats/core.py b/stats/core.py")
+    assert "(ordered[mid - 1] + ordered[mid]) / 2" in str(samples[0].new_files["stats/core.py"])
+    assert temps[0] == 0.0
+    assert set(temps[1:]) == {0.8}
+
+
+def test_failed_edit_gets_one_reflection_with_feedback() -> None:
+    with ScriptedServer() as srv:
+        srv.on("could not be applied", GOOD)
+        srv.on("# Issue", BAD)
+        config = RepairConfig(samples=1, reflections=1)
+        [sample] = generate_repairs(fast_model(srv), "median is wrong", FILES, LOCATIONS, config)
+        reflect = srv.chat_requests[-1]
+    assert len(sample.replies) == 2
+    assert sample.ok
+    assert reflect.messages[-2]["content"] == BAD
+    assert "len(ordered) / 2" in reflect.messages[-1]["content"]
+
+
+def test_unfixable_reply_is_recorded_as_failure_not_raised() -> None:
+    with ScriptedServer(default="I think the code is fine.") as srv:
+        config = RepairConfig(samples=1, reflections=1)
+        [sample] = generate_repairs(fast_model(srv), "median is wrong", FILES, LOCATIONS, config)
+    assert not sample.ok
+    assert sample.patch == ""
+    assert len(sample.replies) == 2
