@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from agentless.edits import feedback
 from agentless.edits.data import Edit, EditFailure, EditFormatError, EditResult, FailureReason
-from agentless.edits.elision import has_elision, is_elision, locate_elided
+from agentless.edits.elision import has_elision, locate_elided
 from agentless.edits.hunks import locate_hunk
 from agentless.edits.locate import Placement, View, locate
 from agentless.edits.parse import FORMATS, detect_format, parse_edits
@@ -15,8 +15,12 @@ from agentless.edits.paths import resolve
 from agentless.edits.render import render_diff
 from agentless.edits.text import Doc
 
+# Comment lines that stand for code left out of a "whole" file ("# ... rest unchanged ...").
+# A bare `...` line is not one: in Python it is code (Ellipsis).
 _LAZY = re.compile(
-    r"^(#|//|/\*|<!--|--|;)\s*.*(\.\.\.|…|\b(rest of|remaining|existing|unchanged|same as before)\b)",
+    r"^(#|//|/\*|<!--|--|;)\s*.*(\.\.\.|…|\b(existing code|rest of (the )?(code|file|class|"
+    r"function|method|module|implementation)|remains? (the )?(same|unchanged)|unchanged|"
+    r"same as before)\b)",
     re.I,
 )
 
@@ -155,12 +159,16 @@ def _modify(tree: _Tree, edit: Edit, path: str) -> EditFailure | None:
             f"{edit.label} failed: it has no context or removed lines to show where it goes in "
             f"{path}. Include a few unchanged lines around the change.",
         )
+    why = ""
     if edit.kind == "hunk":
         hint = None if edit.hint is None else edit.hint + tree.shift.get(path, 0)
         placements, candidates = locate_hunk(view, edit.hunk, hint)
     else:
-        placements, candidates = _search(view, edit)
+        placements, candidates, why = _search(view, edit)
     if not placements:
+        if why:
+            reason: FailureReason = "ambiguous" if why.startswith("ambiguous:") else "no_match"
+            return _fail(path, reason, feedback.elided(view, path, edit.label, edit.before, why))
         if len(candidates) > 1:
             return _fail(path, "ambiguous", feedback.ambiguous(path, edit.label, candidates))
         message = feedback.no_match(view, path, edit.label, edit.before, edit.after)
@@ -171,14 +179,14 @@ def _modify(tree: _Tree, edit: Edit, path: str) -> EditFailure | None:
     return None
 
 
-def _search(view: View, edit: Edit) -> tuple[list[Placement], tuple[int, ...]]:
+def _search(view: View, edit: Edit) -> tuple[list[Placement], tuple[int, ...], str]:
     found = locate(view, edit.before, edit.after)
     if found.placement is not None:
-        return [found.placement], ()
+        return [found.placement], (), ""
     if found.ambiguous or not has_elision(edit.before):
-        return [], found.candidates
-    placements, _why = locate_elided(view, edit.before, edit.after)
-    return placements, ()
+        return [], found.candidates, ""
+    placements, why = locate_elided(view, edit.before, edit.after)
+    return placements, (), why
 
 
 def _place(doc: Doc, placements: Sequence[Placement], final_newline: bool | None) -> None:
@@ -211,7 +219,7 @@ def _whole(tree: _Tree, edit: Edit, path: str, exists: bool) -> EditFailure | No
 
 
 def _is_lazy(line: str) -> bool:
-    return is_elision(line) or bool(_LAZY.match(line.strip()))
+    return bool(_LAZY.match(line.strip()))
 
 
 def _delete(tree: _Tree, edit: Edit, path: str) -> EditFailure | None:

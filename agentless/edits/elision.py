@@ -41,7 +41,8 @@ def segments(lines: Sequence[str]) -> list[list[str]]:
 def locate_elided(
     view: View, before: Sequence[str], after: Sequence[str]
 ) -> tuple[list[Placement], str]:
-    """Placements for an elided SEARCH block, or ``([], why it failed)``."""
+    """Placements for an elided SEARCH block, or ``([], why it failed)``; the reason starts
+    with ``ambiguous:`` when a segment matches several places."""
     old, new = segments(before), segments(after)
     if len(new) == len(old):
         return _pairwise(view, old, new)
@@ -102,5 +103,5 @@ def _segment_problem(seg: Sequence[str], found: Located) -> str:
     first = next((line.strip() for line in seg if line.strip()), "")
     if found.ambiguous:
         lines = ", ".join(str(c + 1) for c in found.candidates)
-        return f"the part of SEARCH starting {first!r} matches at lines {lines}."
-    return f"the part of SEARCH starting {first!r} was not found (in order)."
+        return f"ambiguous: the part of SEARCH starting {first!r} matches at lines {lines}."
+    return f"the part of SEARCH starting {first!r} was not found after the part before it."

@@ -106,3 +106,17 @@ def ambiguous(path: str, label: str, candidates: Sequence[int]) -> str:
         f"{label} failed: it matches {len(candidates)} places in {path} (lines {lines}). "
         "Include more of the surrounding lines so that it matches exactly one place."
     )
+
+
+def elided(view: View, path: str, label: str, before: Sequence[str], why: str) -> str:
+    """Feedback for a SEARCH block with ``...`` elisions that could not be placed."""
+    why = why.removeprefix("ambiguous: ")
+    parts = [f"{label} failed in {path}: {why} It looked for:\n{fenced(before)}"]
+    hint = did_you_mean(view, path, [b for b in before if b.strip() not in ("...", "…")])
+    if hint:
+        parts.append(hint)
+    parts.append(
+        "Prefer quoting the exact lines; if you leave lines out with `...`, put the same `...` "
+        "lines in REPLACE, and quote enough around them that each part matches one place."
+    )
+    return "\n".join(parts)

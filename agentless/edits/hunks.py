@@ -45,7 +45,7 @@ def _whole_or_shrunk(view: View, lines: Lines, hint: int | None, accept: Accept 
         placements: list[Placement] = []
         for front in range(max(0, dropped - trail), min(lead, dropped) + 1):
             part = lines[front : len(lines) - (dropped - front)]
-            if not _anchored(part):
+            if not _anchored(part) or _loose_edge(lines, part):
                 continue
             old, new = sides(part)
             shrunk = locate(
@@ -70,6 +70,28 @@ def _context_run(lines: Lines) -> int:
             break
         n += 1
     return n
+
+
+def _loose_edge(lines: Lines, part: Lines) -> bool:
+    """True when shrinking left a pure insertion at an edge that had context before.
+
+    The dropped context was the inserted lines' anchor on that side; what is left would only
+    say where they go from the other side, which may be the wrong side of a gap in the hunk.
+    (Added lines that replace removed lines are placed by those removed lines.)
+    """
+    return (lines[0][0] == " " and _pure_insertion(part)) or (
+        lines[-1][0] == " " and _pure_insertion(part[::-1])
+    )
+
+
+def _pure_insertion(lines: Lines) -> bool:
+    """Whether the run of changed lines at the start of ``lines`` only adds lines."""
+    run = []
+    for tag, _ in lines:
+        if tag == " ":
+            break
+        run.append(tag)
+    return bool(run) and "-" not in run
 
 
 def _anchored(lines: Lines) -> bool:

@@ -9,7 +9,8 @@ order, first on the block as written, then with leading/trailing blank lines tri
    (shift, removal, or spaces for tabs); the replacement is re-indented the same way.
 
 The first rung that matches decides: one match is used; several are a failure unless a line
-hint (from a hunk header) is strictly closest to one of them. Lines of the replacement that
+hint (from a hunk header) is clearly nearest to one of them (less than half the distance of
+the next). Lines of the replacement that
 repeat lines of ``before`` are taken verbatim from the file, so whatever the model got slightly
 wrong about them (whitespace, indentation, line endings) is not written back.
 """
@@ -111,7 +112,9 @@ def decide(found: Sequence[Placement], hint: int | None) -> Located:
         return Located(unique[0])
     if hint is not None:
         ranked = sorted(unique, key=lambda p: abs(p.at - hint))
-        if abs(ranked[0].at - hint) < abs(ranked[1].at - hint):
+        # The header's line number is often wrong: it decides only when one match is clearly
+        # nearer than the next (less than half its distance), never between near-equals.
+        if 2 * abs(ranked[0].at - hint) < abs(ranked[1].at - hint):
             return Located(ranked[0])
     return Located(candidates=tuple(sorted({p.at for p in unique})))
 

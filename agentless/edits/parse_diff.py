@@ -49,7 +49,10 @@ def parse_search_replace(reply: str, known: Collection[str] = ()) -> list[Edit]:
         end, dividers = _block_end(lines, i)
         edit = _make_edit(lines, i, end, dividers, path, number)
         edits.append(edit)
-        floor = i = end if end < len(lines) and not is_replace(lines[end]) else end + 1
+        if end < len(lines) and not is_replace(lines[end]):
+            floor, i = i + 1, end  # unterminated: the next block's path may sit inside it
+        else:
+            floor = i = end + 1
     return edits
 
 
