@@ -116,6 +116,15 @@ class ValidateConfig(_Frozen):
     env_dir: Path | None = Field(default=None, description="Where environments are cached.")
     regression: bool = Field(default=True)
     reproduction: bool = Field(default=True)
+    use_bwrap: bool = Field(
+        default=True, description="Use bubblewrap (read-only system view) when installed."
+    )
+    install_timeout: float = Field(
+        default=3600.0, description="Seconds for one environment build step (pip install)."
+    )
+    script_timeout: float = Field(
+        default=300.0, description="Seconds for a reproduction script or regression run."
+    )
 
 
 class RunConfig(_Frozen):

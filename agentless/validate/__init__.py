@@ -1,0 +1,50 @@
+"""Validation: sandboxed test runs, cached environments, log parsing, SWE-bench grading.
+
+Main entry points:
+
+- ``Sandbox`` runs a command without network (loopback only), bounded in time/memory/output.
+- ``EnvironmentManager`` builds a virtualenv per (repository, environment key, Python) once.
+- ``get_parser(name)`` returns a pure ``log -> {test id: status}`` function.
+- ``grade_log`` grades a marked test log as SWE-bench does; ``Evaluator`` and
+  ``evaluate_dataset`` run ``agentless eval``.
+- ``run_regression`` / ``run_reproduction`` are the pipeline's patch validators.
+"""
+
+from agentless.validate.environments import (
+    Environment,
+    EnvironmentManager,
+    EnvSpec,
+    default_env_dir,
+)
+from agentless.validate.grading import Grade, grade_log, instance_report, tests_report
+from agentless.validate.parsers import PARSERS, TestStatus, get_parser
+from agentless.validate.patching import ApplyResult, apply_patch, revert_patch
+from agentless.validate.recipes import Recipe, auto_recipe, recipe_for
+from agentless.validate.sandbox import Sandbox, SandboxResult
+from agentless.validate.testrun import TestCommand, TestRun, command_for_task, run_tests
+
+__all__ = [
+    "PARSERS",
+    "ApplyResult",
+    "EnvSpec",
+    "Environment",
+    "EnvironmentManager",
+    "Grade",
+    "Recipe",
+    "Sandbox",
+    "SandboxResult",
+    "TestCommand",
+    "TestRun",
+    "TestStatus",
+    "apply_patch",
+    "auto_recipe",
+    "command_for_task",
+    "default_env_dir",
+    "get_parser",
+    "grade_log",
+    "instance_report",
+    "recipe_for",
+    "revert_patch",
+    "run_tests",
+    "tests_report",
+]
