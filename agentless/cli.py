@@ -100,3 +100,90 @@ def doctor(
     for line in render(checks):
         click.echo(line)
     sys.exit(0 if all(check.ok for check in checks) else 1)
+
+
+@main.command("eval")
+@click.argument("dataset", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--predictions",
+    required=True,
+    help="SWE-bench predictions file (JSONL/JSON), or `gold` for the dataset's own patches.",
+)
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder."
+)
+@click.option(
+    "--instances",
+    multiple=True,
+    help="Instance ids to evaluate (repeat, or comma-separated); default: all.",
+)
+@click.option("--workers", type=click.IntRange(min=1), help="Instances evaluated at once.")
+@click.option(
+    "--mirrors",
+    "mirrors_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of local git mirrors (owner+name, owner__name or owner/name).",
+)
+@click.option(
+    "--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Mirrors, worktrees."
+)
+@click.option(
+    "--env-dir", type=click.Path(file_okay=False, path_type=Path), help="Environment cache."
+)
+@click.option("--timeout", type=float, help="Seconds per test command (default 1800).")
+@click.option(
+    "--no-isolation",
+    is_flag=True,
+    help="Run tests WITHOUT a network namespace (unsafe; only where namespaces are missing).",
+)
+@click.option("--no-resume", is_flag=True, help="Re-evaluate instances already in --out.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML config file (default: ./agentless.toml when present).",
+)
+@handle_errors
+def eval_command(
+    dataset: Path,
+    predictions: str,
+    out_dir: Path,
+    instances: tuple[str, ...],
+    workers: int | None,
+    mirrors_dir: Path | None,
+    cache_dir: Path | None,
+    env_dir: Path | None,
+    timeout: float | None,
+    no_isolation: bool,
+    no_resume: bool,
+    config_path: Path | None,
+) -> None:
+    """Grade predictions on SWE-bench-style tasks with their own tests, as SWE-bench does.
+
+    Writes <out>/<instance>/report.json (SWE-bench schema), the test logs, and
+    <out>/summary.json; a second run skips instances already graded with the same patch.
+    """
+    from agentless.validate.evaluate import run_evaluation
+
+    config = build_config(
+        config_path,
+        run={
+            "run_dir": out_dir,
+            "workers": workers,
+            "mirrors_dir": mirrors_dir,
+            "cache_dir": cache_dir,
+        },
+        validate={
+            "env_dir": env_dir,
+            "timeout": timeout,
+            "isolation": False if no_isolation else None,
+        },
+    )
+    ids = [part for item in instances for part in item.replace(",", " ").split()]
+    summary = run_evaluation(dataset, predictions, config, instances=ids, resume=not no_resume)
+    counts = ("resolved", "unresolved", "empty_patch", "error", "infrastructure_failure")
+    click.echo(
+        f"{summary['resolved_instances']}/{summary['total_instances']} resolved; "
+        + ", ".join(f"{name}: {summary[f'{name}_instances']}" for name in counts)
+        + f"; summary: {out_dir / 'summary.json'}"
+    )

@@ -13,25 +13,35 @@ not be checked out: not a verdict on the patch).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from agentless.errors import RepoError, TaskError, ValidationError
 from agentless.repo.workspace import Workspace
 from agentless.tasks import Task
-from agentless.validate.environments import Environment, EnvironmentManager, EnvSpec
+from agentless.validate.environments import (
+    Environment,
+    EnvironmentManager,
+    EnvSpec,
+    default_env_dir,
+)
 from agentless.validate.grading import Grade, grade_log, instance_report
 from agentless.validate.patching import apply_patch
 from agentless.validate.recipes import Recipe, auto_recipe, registered_recipe
 from agentless.validate.sandbox import Sandbox
 from agentless.validate.testrun import TestRun, command_for_task, run_tests
+
+if TYPE_CHECKING:
+    from agentless.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -286,3 +296,77 @@ def _write_json(path: Path, data: Any) -> None:
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def run_evaluation(
+    dataset: Path,
+    predictions: str,
+    config: Config,
+    *,
+    instances: Sequence[str] = (),
+    resume: bool = True,
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    """``agentless eval``: load tasks and predictions, evaluate with a progress bar, summarise."""
+    from agentless.tasks import load_tasks, select_instances
+
+    tasks = select_instances(load_tasks(dataset), instances or None)
+    chosen = load_predictions(predictions, tasks)
+    out_dir = config.run.run_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cache = config.run.cache_dir or default_cache_dir()
+    evaluator = Evaluator(
+        out_dir=out_dir,
+        workspace=Workspace(cache, config.run.repo_url_template, config.run.mirrors_dir),
+        envs=EnvironmentManager(
+            config.validate_.env_dir or cache / "envs",
+            install_timeout=config.validate_.install_timeout,
+        ),
+        sandbox=Sandbox.from_config(config.validate_),
+        timeout=config.validate_.timeout,
+    )
+    evaluator.sandbox.isolation  # noqa: B018 - fail before any work when isolation is missing
+    todo = [task for task in tasks if task.instance_id in chosen]
+    with _progress(len(todo), show_progress) as advance:
+        return evaluate_dataset(
+            evaluator,
+            tasks,
+            chosen,
+            workers=config.run.workers,
+            resume=resume,
+            on_result=advance,
+        )
+
+
+def default_cache_dir() -> Path:
+    """The user's cache folder for agentless (``$XDG_CACHE_HOME`` or ``~/.cache``)."""
+    return default_env_dir().parent
+
+
+@contextlib.contextmanager
+def _progress(total: int, show: bool) -> Iterator[Callable[[InstanceResult], None]]:
+    """A rich progress bar advanced once per finished instance, with a running tally."""
+    if not show:
+        yield lambda result: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    tally = dict.fromkeys(OUTCOMES, 0)
+    columns = (
+        TextColumn("[bold]eval"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+    )
+    lock = threading.Lock()
+    with Progress(*columns, transient=False) as progress:
+        bar = progress.add_task("", total=total)
+
+        def advance(result: InstanceResult) -> None:
+            with lock:
+                tally[result.outcome] += 1
+                text = " ".join(f"{k}={v}" for k, v in tally.items() if v)
+                progress.update(bar, advance=1, description=f"{text}  last: {result.instance_id}")
+
+        yield advance
