@@ -184,3 +184,24 @@ def test_concurrent_worktrees_of_one_repository(tmp_path, source):
     assert len({path for _, _, path in seen}) == 6
     assert {(c, text) for c, text, _ in seen} == {(first, "A = 1\n"), (second, "A = 2\n")}
     assert not any((tmp_path / "cache" / "worktrees").glob("*/*"))
+
+
+def test_blobs_missing_from_a_partial_mirror_are_left_out(tmp_path):
+    source = tmp_path / "src"
+    (sha,) = make_repo(source, {"pkg/code.py": "x = 1\n", "data/big.bin": "large data\n"})
+    mirrors = tmp_path / "mirrors"
+    bare = mirrors / "acme+data" / "repo"
+    subprocess.run(
+        ["git", "clone", "--bare", "--no-hardlinks", "--quiet", str(source), str(bare)], check=True
+    )
+    blob = git(bare, "rev-parse", f"{sha}:data/big.bin")
+    (bare / "objects" / blob[:2] / blob[2:]).unlink()  # as a size-filtered clone would lack it
+    ws = make_ws(tmp_path, mirrors)
+    assert ws.missing_files("acme/data", sha) == ["data/big.bin"]
+    with ws.checkout("acme/data", sha) as path:
+        assert (path / "pkg/code.py").read_text() == "x = 1\n"
+        assert not (path / "data/big.bin").exists()
+        assert not ws.is_dirty(path)
+        (path / "pkg/code.py").write_text("changed\n")
+        ws.reset(path)
+        assert (path / "pkg/code.py").read_text() == "x = 1\n"

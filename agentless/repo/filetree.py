@@ -49,7 +49,8 @@ _MINIFIED = re.compile(r"\.min\.(js|css)$|_pb2(_grpc)?\.pyi?$")
 
 @dataclass(frozen=True)
 class TreeFile:
-    """One committed file: repository-relative POSIX path, blob id, size in bytes."""
+    """One committed file: repository-relative POSIX path, blob id, size in bytes (-1: the
+    mirror lacks the content)."""
 
     path: str
     blob: str
@@ -77,9 +78,9 @@ def list_tree(git_dir: Path, commit: str) -> list[TreeFile]:
         mode, kind, blob, size = meta.split()
         if kind != b"blob" or mode == b"120000":
             continue
-        files.append(
-            TreeFile(raw_path.decode("utf-8", "surrogateescape"), blob.decode(), int(size))
-        )
+        # A partial clone lists blobs it does not hold with a size of "-" or "BAD".
+        length = int(size) if size.isdigit() else -1
+        files.append(TreeFile(raw_path.decode("utf-8", "surrogateescape"), blob.decode(), length))
     return files
 
 
@@ -113,6 +114,8 @@ def role_of(file: TreeFile) -> FileRole:
 
 def excluded_reason(file: TreeFile, max_bytes: int) -> str:
     """Why ``file`` stays out of the index before reading it ('' = keep)."""
+    if file.size < 0:
+        return "missing"
     if file.suffix in BINARY_SUFFIXES:
         return "binary"
     if is_vendored(file.path):

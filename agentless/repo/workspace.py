@@ -74,6 +74,24 @@ def _repository_in(path: Path) -> Path | None:
     return children[0] if len(children) == 1 else None
 
 
+def _missing_paths(mirror: Path, sha: str) -> list[str]:
+    """Paths whose blobs are absent (``ls-tree -l`` prints a non-numeric size for them)."""
+    proc = run_git(
+        ["ls-tree", "-r", "-l", "-z", "--full-tree", sha], git_dir=mirror, what="git ls-tree"
+    )
+    missing = []
+    for entry in proc.stdout.split(b"\0"):
+        meta, _, path = entry.partition(b"\t")
+        fields = meta.split()
+        if len(fields) == 4 and fields[1] == b"blob" and not fields[3].isdigit():
+            missing.append(path.decode("utf-8", "surrogateescape"))
+    return missing
+
+
+def _escape_pattern(path: str) -> str:
+    return re.sub(r"([*?\[\]\\!#])", r"\\\1", path)
+
+
 def _digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
 
@@ -186,14 +204,23 @@ class Workspace:
         path = parent / f"{sha[:12]}-{uuid.uuid4().hex[:8]}"
         with self._lock(source.key):
             run_git(
-                ["worktree", "add", "--detach", "--quiet", str(path), sha],
+                ["worktree", "add", "--detach", "--no-checkout", "--quiet", str(path), sha],
                 git_dir=mirror,
                 what=f"creating a worktree of {repo} at {sha[:12]}",
             )
         try:
+            self._populate(mirror, path, sha)
             yield path
         finally:
             self._remove_worktree(source, mirror, path)
+
+    def missing_files(self, repo: str, commit: str = "") -> list[str]:
+        """Files of ``commit`` whose content the mirror lacks (a partial clone's large blobs).
+
+        ``checkout`` leaves them out of the worktree (sparse checkout) instead of failing;
+        tests that read them will fail, and callers can report why.
+        """
+        return _missing_paths(self.mirror(repo), self.resolve(repo, commit))
 
     def reset(self, path: Path, commit: str = "HEAD") -> None:
         """Put a worktree back to ``commit``: tracked changes undone, untracked files removed."""
@@ -300,6 +327,17 @@ class Workspace:
             run_git(["update-ref", "refs/heads/snapshot", sha], git_dir=mirror)
             run_git(["symbolic-ref", "HEAD", "refs/heads/snapshot"], git_dir=mirror)
         return sha
+
+    def _populate(self, mirror: Path, path: Path, sha: str) -> None:
+        missing = _missing_paths(mirror, sha)
+        if missing:
+            patterns = ["/*", *(f"!/{_escape_pattern(p)}" for p in missing)]
+            run_git(
+                ["sparse-checkout", "set", "--no-cone", *patterns],
+                cwd=path,
+                what=f"excluding {len(missing)} file(s) missing from the mirror",
+            )
+        run_git(["reset", "--hard", "--quiet", sha], cwd=path, what=f"checking out {sha[:12]}")
 
     def _remove_worktree(self, source: RepoSource, mirror: Path, path: Path) -> None:
         with self._lock(source.key):
