@@ -16,7 +16,7 @@ from agentless.validate.environments import (
     EnvSpec,
     default_env_dir,
 )
-from agentless.validate.grading import Grade, grade_log, instance_report, tests_report
+from agentless.validate.grading import Grade, grade_log, instance_report, status_report
 from agentless.validate.parsers import PARSERS, TestStatus, get_parser
 from agentless.validate.patching import ApplyResult, apply_patch, revert_patch
 from agentless.validate.recipes import Recipe, auto_recipe, recipe_for
@@ -46,5 +46,5 @@ __all__ = [
     "recipe_for",
     "revert_patch",
     "run_tests",
-    "tests_report",
+    "status_report",
 ]

@@ -39,7 +39,7 @@ def _split(tests: Sequence[str], statuses: StatusMap, accepted: set[str]) -> dic
     return {"success": success, "failure": failure}
 
 
-def tests_report(
+def status_report(
     statuses: StatusMap, fail_to_pass: Sequence[str], pass_to_pass: Sequence[str]
 ) -> TestsStatus:
     """SWE-bench's ``tests_status`` block for one status map."""
@@ -96,7 +96,7 @@ def grade_log(
             statuses,
             problem=f"exit code {exit_code} but no failing test in the log (unreliable log)",
         )
-    report = tests_report(statuses, fail_to_pass, pass_to_pass)
+    report = status_report(statuses, fail_to_pass, pass_to_pass)
     return Grade(statuses, report, resolution(report) == "FULL")
 
 

@@ -217,13 +217,17 @@ def parse_sympy(log: str) -> StatusMap:
     return statuses
 
 
-_JUNIT_BLOCK = re.compile(r"<testsuites?\b.*?</testsuites?>", re.S)
+_JUNIT_BLOCKS = (
+    re.compile(r"<testsuites\b.*?</testsuites>", re.S),
+    re.compile(r"<testsuite\b.*?</testsuite>", re.S),
+)
 
 
 def parse_junit_xml(log: str) -> StatusMap:
     """JUnit XML reports found in the log (``classname::name`` ids)."""
     statuses: StatusMap = {}
-    for block in _JUNIT_BLOCK.findall(log):
+    blocks = _JUNIT_BLOCKS[0].findall(log) or _JUNIT_BLOCKS[1].findall(log)
+    for block in blocks:
         try:
             root = ET.fromstring(block)
         except ET.ParseError:

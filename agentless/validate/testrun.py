@@ -70,7 +70,7 @@ def files_in_patch(patch: str) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
-def test_files(test_patch: str) -> list[str]:
+def touched_test_files(test_patch: str) -> list[str]:
     """The test files to run for a ``test_patch``: every touched file except data files."""
     return [p for p in files_in_patch(test_patch) if not p.lower().endswith(DATA_SUFFIXES)]
 
@@ -114,7 +114,7 @@ def command_for_task(
         found = command_from_eval_script(eval_script)
         if found is not None:
             return TestCommand(found.argv, {**recipe.test_env, **found.env})
-    return build_test_command(recipe, test_files(test_patch))
+    return build_test_command(recipe, touched_test_files(test_patch))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,180 @@
+"""Grading rules (SWE-bench semantics), the report schema, test commands from tasks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agentless.validate.grading import grade_log, instance_report, resolution, status_report
+from agentless.validate.recipes import Recipe, auto_recipe, recipe_for
+from agentless.validate.testrun import (
+    END_MARKER,
+    START_MARKER,
+    TestCommand,
+    TestRun,
+    command_for_task,
+    command_from_eval_script,
+    django_label,
+    parse_command,
+    touched_test_files,
+)
+
+STATUSES = {
+    "t::passed": "PASSED",
+    "t::xfail": "XFAIL",
+    "t::skipped": "SKIPPED",
+    "t::failed": "FAILED",
+    "t::error": "ERROR",
+}
+
+
+def test_fail_to_pass_accepts_passed_and_xfail_only() -> None:
+    report = status_report(
+        STATUSES, ["t::passed", "t::xfail", "t::skipped", "t::failed", "t::error", "t::absent"], []
+    )
+    assert report["FAIL_TO_PASS"] == {
+        "success": ["t::passed", "t::xfail"],
+        "failure": ["t::skipped", "t::failed", "t::error", "t::absent"],
+    }
+
+
+def test_pass_to_pass_also_accepts_skipped() -> None:
+    report = status_report(STATUSES, [], ["t::passed", "t::skipped", "t::error", "t::absent"])
+    assert report["PASS_TO_PASS"] == {
+        "success": ["t::passed", "t::skipped"],
+        "failure": ["t::error", "t::absent"],
+    }
+
+
+def test_resolution_levels() -> None:
+    full = status_report(STATUSES, ["t::passed"], ["t::skipped"])
+    partial = status_report(STATUSES, ["t::passed", "t::failed"], ["t::passed"])
+    broken_p2p = status_report(STATUSES, ["t::passed"], ["t::failed"])
+    assert resolution(full) == "FULL"
+    assert resolution(partial) == "PARTIAL"
+    assert resolution(broken_p2p) == "NO"
+    assert resolution(status_report({}, [], [])) == "FULL"  # empty lists count as met
+
+
+def marked(output: str, exit_code: int | None = 0) -> str:
+    run = TestRun(TestCommand(("pytest", "-rA")), exit_code, exit_code is None, output, 1.0)
+    return run.log
+
+
+def test_grade_log_resolves_and_rejects() -> None:
+    ok = marked("collected 2 items\nPASSED a.py::f2p\nPASSED a.py::p2p\n")
+    grade = grade_log(ok, "pytest", ["a.py::f2p"], ["a.py::p2p"])
+    assert grade.graded and grade.resolved
+
+    failing = marked("FAILED a.py::f2p - boom\nPASSED a.py::p2p\n", exit_code=1)
+    grade = grade_log(failing, "pytest", ["a.py::f2p"], ["a.py::p2p"])
+    assert grade.graded and not grade.resolved
+    assert grade.tests_status is not None
+    assert grade.tests_status["FAIL_TO_PASS"]["failure"] == ["a.py::f2p"]
+
+
+def test_logs_that_cannot_be_graded() -> None:
+    timed_out = marked("PASSED a.py::f2p\n", exit_code=None)
+    assert END_MARKER not in timed_out
+    assert "markers" in (grade_log(timed_out, "pytest", ["a.py::f2p"], []).problem or "")
+
+    crashed = marked("Traceback (most recent call last):\nImportError: x\n", exit_code=4)
+    assert "no sign" in (grade_log(crashed, "pytest", [], []).problem or "")
+
+    unreliable = marked("collected 1 item\nPASSED a.py::f2p\n", exit_code=139)
+    grade = grade_log(unreliable, "pytest", ["a.py::f2p"], [])
+    assert not grade.resolved and "unreliable" in (grade.problem or "")
+
+    assert grade_log("no markers at all", "pytest", [], []).problem is not None
+
+
+def test_report_json_schema() -> None:
+    grade = grade_log(marked("PASSED a::b\n"), "pytest", ["a::b"], [])
+    report = instance_report("o__r-1", patch="diff", applied=True, grade=grade)
+    entry = report["o__r-1"]
+    assert set(entry) == {
+        "patch_is_None",
+        "patch_exists",
+        "patch_successfully_applied",
+        "resolved",
+        "tests_status",
+    }
+    assert set(entry["tests_status"]) == {
+        "FAIL_TO_PASS",
+        "PASS_TO_PASS",
+        "FAIL_TO_FAIL",
+        "PASS_TO_FAIL",
+    }
+    assert entry["resolved"] is True
+    none = instance_report("o__r-2", patch=None, applied=False, grade=None)["o__r-2"]
+    assert none == {
+        "patch_is_None": True,
+        "patch_exists": False,
+        "patch_successfully_applied": False,
+        "resolved": False,
+    }
+
+
+TEST_PATCH = """diff --git a/tests/test_a.py b/tests/test_a.py
+--- a/tests/test_a.py
++++ b/tests/test_a.py
+@@ -1 +1 @@
+-x
++y
+diff --git a/tests/data/expected.json b/tests/data/expected.json
+--- a/tests/data/expected.json
++++ b/tests/data/expected.json
+@@ -1 +1 @@
+-{}
++[]
+diff --git a/tests/queries/test_b.py b/tests/queries/test_b.py
+new file mode 100644
+--- /dev/null
++++ b/tests/queries/test_b.py
+@@ -0,0 +1 @@
++z
+"""
+
+
+def test_test_files_skip_data_and_django_labels() -> None:
+    assert touched_test_files(TEST_PATCH) == ["tests/test_a.py", "tests/queries/test_b.py"]
+    assert django_label("tests/queries/test_b.py") == "queries.test_b"
+    django = recipe_for("django/django", "4.1")
+    command = command_for_task(django, TEST_PATCH)
+    assert command.argv[-2:] == ("test_a", "queries.test_b")
+    assert command.argv[0] == "./tests/runtests.py"
+
+
+def test_command_from_eval_script_and_assignments() -> None:
+    script = "\n".join(
+        [
+            "git apply -v - <<'EOF'",
+            "EOF",
+            f": '{START_MARKER}'",
+            "PYTHONWARNINGS='ignore::UserWarning' bin/test -C --verbose sympy/a/tests/test_b.py",
+            f": '{END_MARKER}'",
+            "git checkout abc sympy/a/tests/test_b.py",
+        ]
+    )
+    command = command_from_eval_script(script)
+    assert command is not None
+    assert command.env == {"PYTHONWARNINGS": "ignore::UserWarning"}
+    assert command.argv == ("bin/test", "-C", "--verbose", "sympy/a/tests/test_b.py")
+    assert command_from_eval_script("no markers") is None
+    assert parse_command("make test && echo done").argv[:2] == ("bash", "-c")
+
+
+def test_registry_and_automatic_recipes(tmp_path: Path) -> None:
+    assert recipe_for("pydicom/pydicom", "1.3").python == "3.6"
+    assert recipe_for("pydicom/pydicom", "2.3").python == "3.10"
+    assert recipe_for("sympy/sympy", "1.12").log_parser == "sympy"
+    assert recipe_for("pvlib/pvlib-python", "0.8").constraints == ("numpy<2",)
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nrequires-python = ">=3.8,<3.11"\n'
+        '[project.optional-dependencies]\ntest = ["pytest"]\n'
+    )
+    (tmp_path / "requirements-dev.txt").write_text("hypothesis\n")
+    recipe = auto_recipe(tmp_path)
+    assert recipe.install == "python -m pip install -e .[test]"
+    assert recipe.requirements == ("requirements-dev.txt",)
+    assert recipe.python in {"3.8", "3.9", "3.10"}
+    assert Recipe(python="3.9").digest() != Recipe(python="3.10").digest()
