@@ -215,10 +215,16 @@ class _Builder:
         start = time.monotonic()
         base = find_python(self.recipe.python)
         self._copy_source(source, commit)
-        self._step([str(base), "-m", "venv", str(self.venv)], cwd=self.target)
+        recipe = self.recipe
+        # ensurepip costs seconds; skip it when no step uses pip.
+        needs_pip = bool(recipe.packages or recipe.requirements or "pip" in recipe.install)
+        needs_pip = needs_pip or recipe.upgrade_pip
+        venv_args = [] if needs_pip else ["--without-pip"]
+        self._step([str(base), "-m", "venv", *venv_args, str(self.venv)], cwd=self.target)
         python = str(_venv_python(self.venv))
         with self._constraints() as env:
-            self._pip(python, ["install", "--upgrade", "pip"], env)
+            if self.recipe.upgrade_pip:
+                self._pip(python, ["install", "--upgrade", "pip"], env)
             if self.recipe.packages:
                 self._pip(python, ["install", *self.recipe.packages], env)
             for name in self.recipe.requirements:
@@ -226,8 +232,9 @@ class _Builder:
                     self._pip(python, ["install", "-r", self._filtered(name)], env)
             if self.recipe.install:
                 self._step(self._install_argv(python), cwd=self.src, env=env)
-        freeze = self._step([python, "-m", "pip", "freeze"], cwd=self.target)
-        (self.target / "freeze.txt").write_text(freeze, encoding="utf-8")
+        if needs_pip:
+            freeze = self._step([python, "-m", "pip", "freeze"], cwd=self.target)
+            (self.target / "freeze.txt").write_text(freeze, encoding="utf-8")
         shutil.rmtree(self.src / ".git", ignore_errors=True)
         return {"python": self.recipe.python, "commit": commit, "seconds": time.monotonic() - start}
 

@@ -1,7 +1,7 @@
 """Find a Python interpreter of a given version on this machine, at run time.
 
 Looked for, in order: the pyenv versions folder (its root from ``PYENV_ROOT`` or ``pyenv
-root``), then ``pythonX.Y`` on ``PATH``. Every candidate is run once to confirm its version,
+root``), then ``pythonX.Y`` on ``PATH``, then the running interpreter. Every candidate is run once to confirm its version,
 because pyenv shims on ``PATH`` exist for versions that are not active.
 """
 
@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from agentless.errors import EnvironmentBuildError
@@ -54,6 +55,8 @@ def candidates(version: str) -> list[Path]:
     on_path = shutil.which(f"python{version}")
     if on_path is not None:
         found.append(Path(on_path))
+    if "%d.%d" % sys.version_info[:2] == version:
+        found.append(Path(sys.executable))  # the interpreter running us is surely here
     return found
 
 

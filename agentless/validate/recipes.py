@@ -46,6 +46,7 @@ class Recipe:
     test_labels: TestLabels = "paths"
     test_env: Mapping[str, str] = field(default_factory=dict)
     import_roots: tuple[str, ...] = ()
+    upgrade_pip: bool = True
     notes: str = ""
 
     def digest(self) -> str:

@@ -1,0 +1,234 @@
+"""A real evaluation on a temporary git repository with a tiny recipe: real venv, real git,
+real sandboxed unittest runs, real grading. No package registry is contacted (the recipe
+installs nothing)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from agentless.cli import main
+from agentless.errors import EnvironmentBuildError
+from agentless.repo import Workspace
+from agentless.tasks import Task
+from agentless.validate.environments import EnvironmentManager, EnvSpec
+from agentless.validate.evaluate import Evaluator, evaluate_dataset, load_predictions
+from agentless.validate.recipes import Recipe
+from agentless.validate.sandbox import Sandbox
+
+PYTHON = "%d.%d" % sys.version_info[:2]
+TINY = Recipe(
+    python=PYTHON,
+    install="",
+    upgrade_pip=False,
+    test_cmd="python -m unittest -v",
+    log_parser="unittest",
+)
+
+BUGGY = "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n"
+FIXED = BUGGY.replace("a - b", "a + b")
+TESTS = """import unittest
+
+from calc import add, mul
+
+
+class TestCalc(unittest.TestCase):
+    def test_mul(self):
+        self.assertEqual(mul(2, 3), 6)
+"""
+NEW_TEST = """
+    def test_add(self):
+        self.assertEqual(add(2, 3), 5)
+"""
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def test_id(name: str) -> str:
+    # unittest names tests "name (module.Class)" before 3.11, "name (module.Class.name)" after.
+    suffix = f".{name}" if sys.version_info >= (3, 11) else ""
+    return f"{name} (tests.test_calc.TestCalc{suffix})"
+
+
+test_id.__test__ = False  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    repo = tmp_path_factory.mktemp("calc-repo")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "t@example.invalid")
+    git(repo, "config", "user.name", "t")
+    (repo / "calc").mkdir()
+    (repo / "calc" / "__init__.py").write_text(BUGGY)
+    (repo / "tests").mkdir()
+    (repo / "tests" / "__init__.py").write_text("")
+    (repo / "tests" / "test_calc.py").write_text(TESTS)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "base")
+    base = git(repo, "rev-parse", "HEAD").strip()
+    (repo / "calc" / "__init__.py").write_text(FIXED)
+    (repo / "tests" / "test_calc.py").write_text(TESTS + NEW_TEST)
+    gold = git(repo, "diff", "--", "calc")
+    test_patch = git(repo, "diff", "--", "tests")
+    git(repo, "checkout", "-q", "--", ".")
+    wrong = gold.replace("+    return a + b", "+    return b - a")
+    stale = gold.replace("-    return a - b", "-    return a - b  # not there")
+    return {
+        "repo": str(repo),
+        "base": base,
+        "gold": gold,
+        "test_patch": test_patch,
+        "wrong": wrong,
+        "stale": stale,
+    }
+
+
+@pytest.fixture(scope="module")
+def envs(tmp_path_factory: pytest.TempPathFactory) -> EnvironmentManager:
+    return EnvironmentManager(tmp_path_factory.mktemp("envs"))
+
+
+def make_task(project: dict[str, str], instance_id: str) -> Task:
+    return Task(
+        instance_id=instance_id,
+        repo=project["repo"],
+        base_commit=project["base"],
+        problem_statement="add() subtracts",
+        patch=project["gold"],
+        test_patch=project["test_patch"],
+        FAIL_TO_PASS=json.dumps([test_id("test_add")]),
+        PASS_TO_PASS=json.dumps([test_id("test_mul")]),
+        version="1.0",
+    )
+
+
+def make_evaluator(tmp_path: Path, envs: EnvironmentManager, repo: str) -> Evaluator:
+    return Evaluator(
+        out_dir=tmp_path / "out",
+        workspace=Workspace(tmp_path / "cache"),
+        envs=envs,
+        sandbox=Sandbox(timeout=120),
+        recipes={repo: TINY},
+    )
+
+
+def test_gold_empty_wrong_and_stale_patches(
+    tmp_path: Path, project: dict[str, str], envs: EnvironmentManager
+) -> None:
+    names = ["gold", "empty", "wrong", "stale"]
+    tasks = [make_task(project, f"calc-{name}") for name in names]
+    predictions: dict[str, str | None] = {
+        "calc-gold": project["gold"],
+        "calc-empty": "",
+        "calc-wrong": project["wrong"],
+        "calc-stale": project["stale"],
+    }
+    evaluator = make_evaluator(tmp_path, envs, project["repo"])
+    summary = evaluate_dataset(evaluator, tasks, predictions, workers=2)
+
+    assert summary["resolved_ids"] == ["calc-gold"]
+    assert summary["unresolved_ids"] == ["calc-wrong"]
+    assert summary["empty_patch_ids"] == ["calc-empty"]
+    assert summary["error_ids"] == ["calc-stale"]
+    assert summary["infrastructure_failure_instances"] == 0
+
+    out = tmp_path / "out"
+    gold = json.loads((out / "calc-gold" / "report.json").read_text())["calc-gold"]
+    assert gold["resolved"] and gold["patch_successfully_applied"]
+    assert gold["tests_status"]["FAIL_TO_PASS"]["success"] == [test_id("test_add")]
+    wrong = json.loads((out / "calc-wrong" / "report.json").read_text())["calc-wrong"]
+    assert wrong["tests_status"]["FAIL_TO_PASS"]["failure"] == [test_id("test_add")]
+    assert wrong["tests_status"]["PASS_TO_PASS"]["success"] == [test_id("test_mul")]
+    log = (out / "calc-wrong" / "test_output.txt").read_text()
+    assert ">>>>> Start Test Output" in log and "exit code: 1" in log
+    stale = json.loads((out / "calc-stale" / "result.json").read_text())
+    assert "did not apply" in stale["detail"]
+    assert json.loads((out / "summary.json").read_text())["total_instances"] == 4
+
+
+def test_second_run_reuses_environment_and_results(
+    tmp_path: Path, project: dict[str, str], envs: EnvironmentManager
+) -> None:
+    task = make_task(project, "calc-again")
+    evaluator = make_evaluator(tmp_path, envs, project["repo"])
+    first = evaluator.evaluate(task, project["gold"])
+    assert first.resolved
+    spec = EnvSpec(project["repo"], "1.0", TINY)
+    ready = envs.path_for(spec) / "ready.json"
+    built_at = ready.stat().st_mtime_ns
+    seen: list[str] = []
+    summary = evaluate_dataset(
+        evaluator,
+        [task],
+        {"calc-again": project["gold"]},
+        on_result=lambda r: seen.append(r.outcome),
+    )
+    assert seen == ["resolved"] and summary["resolved_instances"] == 1
+    assert ready.stat().st_mtime_ns == built_at
+    again = evaluator.evaluate(task, project["gold"])
+    assert again.env_reused and again.resolved
+    assert again.env_seconds < 1.0
+
+
+def test_failed_build_is_an_infrastructure_failure_with_a_log(
+    tmp_path: Path, project: dict[str, str]
+) -> None:
+    broken = Recipe(
+        python=PYTHON,
+        install="python -c 'raise SystemExit(3)'",
+        upgrade_pip=False,
+        test_cmd="python -m unittest -v",
+        log_parser="unittest",
+    )
+    envs = EnvironmentManager(tmp_path / "envs")
+    evaluator = make_evaluator(tmp_path, envs, project["repo"])
+    evaluator.recipes = {project["repo"]: broken}
+    result = evaluator.evaluate(make_task(project, "calc-broken"), project["gold"])
+    assert result.outcome == "infrastructure_failure"
+    assert "build.log" in result.detail
+    spec = EnvSpec(project["repo"], "1.0", broken)
+    log = envs.log_path(spec).read_text()
+    assert "raise SystemExit(3)" in log and "# exit 3" in log
+    assert envs.lookup(spec) is None
+    with pytest.raises(EnvironmentBuildError, match="no Python 2.0"):
+        EnvironmentManager(tmp_path / "e2").get(
+            EnvSpec("x/y", "k", Recipe(python="2.0")), Path(project["repo"]), project["base"]
+        )
+
+
+def test_predictions_file_formats(tmp_path: Path, project: dict[str, str]) -> None:
+    tasks = [make_task(project, "calc-1")]
+    assert load_predictions("gold", tasks) == {"calc-1": project["gold"]}
+    jsonl = tmp_path / "p.jsonl"
+    jsonl.write_text(
+        json.dumps({"instance_id": "calc-1", "model_name_or_path": "m", "model_patch": "x"}) + "\n"
+    )
+    assert load_predictions(jsonl, tasks) == {"calc-1": "x"}
+    as_list = tmp_path / "p.json"
+    as_list.write_text(json.dumps([{"instance_id": "calc-1", "model_patch": None}]))
+    assert load_predictions(as_list, tasks) == {"calc-1": None}
+
+
+def test_cli_rejects_unknown_instances(tmp_path: Path, project: dict[str, str]) -> None:
+    dataset = tmp_path / "d.jsonl"
+    row = make_task(project, "calc-1").model_dump(by_alias=True)
+    row["FAIL_TO_PASS"] = json.dumps(row["FAIL_TO_PASS"])
+    row["PASS_TO_PASS"] = json.dumps(row["PASS_TO_PASS"])
+    dataset.write_text(json.dumps(row) + "\n")
+    result = CliRunner().invoke(
+        main,
+        ["eval", str(dataset), "--predictions", "gold", "--out", str(tmp_path / "o"),
+         "--instances", "nope"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "nope" in result.output
