@@ -190,7 +190,7 @@ def _search(view: View, edit: Edit) -> tuple[list[Placement], tuple[int, ...], s
 
 
 def _place(doc: Doc, placements: Sequence[Placement], final_newline: bool | None) -> None:
-    reaches_end = any(p.at + 1 >= len(doc.lines) or p.end >= len(doc.lines) for p in placements)
+    reaches_end = any(p.stop >= len(doc.lines) for p in placements)
     for p in sorted(placements, key=lambda p: p.start, reverse=True):
         doc.replace(p.start, p.end, p.lines, p.eols)
     if final_newline is not None and reaches_end:

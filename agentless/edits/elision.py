@@ -86,7 +86,7 @@ def _range(view: View, old: list[list[str]], after: Sequence[str]) -> tuple[list
         matches.append(found.placement)
         floor = found.placement.at + len(seg)
     first = matches[0]
-    reindent = match(view, first.at, parts[0], first.how)
+    reindent = match(view, first.at, parts[0], first.how, after)
     if reindent is None:
         return [], "the first `...` segment could not be re-indented."
     quoted = [line for seg in parts for line in seg]

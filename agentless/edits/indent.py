@@ -65,11 +65,25 @@ def fit(
 
     Tried in order: one prefix added to every line, one prefix removed from every line, then
     indentation levels (model unit -> file unit, shifted by a constant number of levels), which
-    covers spaces written for tabs. ``unit`` is the file's indentation step, if known.
+    covers spaces written for tabs. ``unit`` is the file's indentation step, if known. The
+    mapping must also take every other model indent (``model_indents``: those of the
+    replacement too) somewhere, without mixing tabs and spaces where the file does not.
     """
     if not pairs:
         return None
-    return _added_prefix(pairs) or _removed_prefix(pairs) or _levels(pairs, model_indents, unit)
+    indents = list(model_indents)
+    pure = all(_pure(f) for _, f in pairs)
+    for candidate in (_added_prefix(pairs), _removed_prefix(pairs), _levels(pairs, indents, unit)):
+        if candidate is None:
+            continue
+        mapped = [candidate(i) for i in indents]
+        if all(m is not None and (_pure(m) or not pure) for m in mapped):
+            return candidate
+    return None
+
+
+def _pure(indent: str) -> bool:
+    return set(indent) <= {" "} or set(indent) <= {"\t"}
 
 
 def _added_prefix(pairs: Sequence[tuple[str, str]]) -> Reindent | None:
@@ -95,19 +109,42 @@ def _removed_prefix(pairs: Sequence[tuple[str, str]]) -> Reindent | None:
 def _levels(
     pairs: Sequence[tuple[str, str]], model_indents: Iterable[str], unit: str | None
 ) -> Reindent | None:
-    model_unit = unit_of(model_indents)
+    indents = list(model_indents)
     block_unit = unit_of(f for _, f in pairs)
     file_step = unit if unit and all(_level(f, unit) is not None for _, f in pairs) else block_unit
+    for model_unit in _model_units(indents):
+        shift = _shift(pairs, model_unit, file_step)
+        if shift is not None:
+            return _reindent_levels(model_unit, file_step, shift)
+    return None
+
+
+def _model_units(indents: Sequence[str]) -> list[str | None]:
+    """Candidate steps for the model's indentation, the usual 4 spaces first when they divide
+    every indent (a model's lone line at 8 spaces is two levels, not one), then the gcd of its
+    indents, then 2 spaces."""
+    first = unit_of(indents)
+    if not first or set(first) != {" "}:
+        return [first]
+    width = len(first)
+    out: list[str | None] = [" " * 4] if width % 4 == 0 else []
+    out += [first] + ([" " * 2] if width % 2 == 0 and width > 2 else [])
+    return list(dict.fromkeys(out))
+
+
+def _shift(
+    pairs: Sequence[tuple[str, str]], model_unit: str | None, file_step: str | None
+) -> int | None:
     shifts = set()
     for m, f in pairs:
         lm, lf = _level(m, model_unit), _level(f, file_step)
         if lm is None or lf is None:
             return None
         shifts.add(lf - lm)
-    if len(shifts) != 1:
-        return None
-    shift = shifts.pop()
+    return shifts.pop() if len(shifts) == 1 else None
 
+
+def _reindent_levels(model_unit: str | None, file_step: str | None, shift: int) -> Reindent:
     def reindent(indent: str) -> str | None:
         level = _level(indent, model_unit)
         if level is None or level + shift < 0:

@@ -30,7 +30,11 @@ RUNGS = ("exact", "rstrip", "indent")
 
 @dataclass(frozen=True)
 class Placement:
-    """Replace file lines ``[start, end)`` with ``lines``; ``at`` is where the match began."""
+    """Replace file lines ``[start, end)`` with ``lines``.
+
+    ``[at, stop)`` is the whole matched region; ``[start, end)`` is the part of it that
+    changes (lines kept unchanged at either edge are left out).
+    """
 
     start: int
     end: int
@@ -38,6 +42,7 @@ class Placement:
     eols: tuple[str | None, ...]
     how: str
     at: int
+    stop: int
 
 
 @dataclass(frozen=True)
@@ -148,7 +153,7 @@ def find(view: View, before: Sequence[str], after: Sequence[str], rung: str) -> 
     """Every placement of ``before`` in the file by one rung of the ladder."""
     found = []
     for start in view.starts(before):
-        reindent = match(view, start, before, rung)
+        reindent = match(view, start, before, rung, after)
         if reindent is None:
             continue
         placement = build(view, start, before, after, reindent, rung)
@@ -161,8 +166,12 @@ def _same(indent: str) -> str:
     return indent
 
 
-def match(view: View, start: int, before: Sequence[str], rung: str) -> Reindent | None:
-    """The indentation mapping under which ``before`` matches at ``start``, else ``None``."""
+def match(
+    view: View, start: int, before: Sequence[str], rung: str, after: Sequence[str] = ()
+) -> Reindent | None:
+    """The indentation mapping under which ``before`` matches at ``start``, else ``None``.
+
+    ``after`` (the replacement) must be mappable too."""
     window = view.lines[start : start + len(before)]
     if rung == "exact":
         return _same if window == list(before) else None
@@ -177,7 +186,8 @@ def match(view: View, start: int, before: Sequence[str], rung: str) -> Reindent 
             return None
         if m_rest:
             pairs.append((m_indent, f_indent))
-    return fit(pairs, (split_indent(b)[0] for b in before if b.strip()), view.unit)
+    indents = [split_indent(line)[0] for line in (*before, *after) if line.strip()]
+    return fit(pairs, indents, view.unit)
 
 
 def build(
@@ -256,4 +266,5 @@ def _trimmed(
         tuple(eols[head : len(eols) - tail]),
         rung,
         at,
+        end,
     )
