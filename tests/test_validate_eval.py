@@ -21,7 +21,7 @@ from agentless.validate.evaluate import Evaluator, evaluate_dataset, load_predic
 from agentless.validate.recipes import Recipe
 from agentless.validate.sandbox import Sandbox
 
-PYTHON = "%d.%d" % sys.version_info[:2]
+PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
 TINY = Recipe(
     python=PYTHON,
     install="",
@@ -200,7 +200,7 @@ def test_failed_build_is_an_infrastructure_failure_with_a_log(
     log = envs.log_path(spec).read_text()
     assert "raise SystemExit(3)" in log and "# exit 3" in log
     assert envs.lookup(spec) is None
-    with pytest.raises(EnvironmentBuildError, match="no Python 2.0"):
+    with pytest.raises(EnvironmentBuildError, match=r"no Python 2\.0"):
         EnvironmentManager(tmp_path / "e2").get(
             EnvSpec("x/y", "k", Recipe(python="2.0")), Path(project["repo"]), project["base"]
         )

@@ -55,7 +55,7 @@ def candidates(version: str) -> list[Path]:
     on_path = shutil.which(f"python{version}")
     if on_path is not None:
         found.append(Path(on_path))
-    if "%d.%d" % sys.version_info[:2] == version:
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" == version:
         found.append(Path(sys.executable))  # the interpreter running us is surely here
     return found
 
