@@ -187,3 +187,45 @@ def eval_command(
         + ", ".join(f"{name}: {summary[f'{name}_instances']}" for name in counts)
         + f"; summary: {out_dir / 'summary.json'}"
     )
+
+
+@main.command("apply")
+@click.argument(
+    "reply_file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path)
+)
+@click.option(
+    "--repo",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Working tree to edit.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "diff", "udiff", "whole"]),
+    default="auto",
+    show_default=True,
+    help="Edit format of the reply: SEARCH/REPLACE (diff), unified diff, or whole files.",
+)
+@click.option("--dry-run", is_flag=True, help="Print the diff without writing anything.")
+@handle_errors
+def apply_command(reply_file: Path, repo: Path, fmt: str, dry_run: bool) -> None:
+    """Apply the edits in a model reply (REPLY_FILE, or - for stdin) to a working tree.
+
+    All or nothing: if any edit cannot be placed, nothing is written, the feedback for the
+    model goes to stderr and the exit code is 1. On success the diff is printed.
+    """
+    from agentless.edits_io import apply_to_tree
+
+    data = sys.stdin.buffer.read() if str(reply_file) == "-" else reply_file.read_bytes()
+    result = apply_to_tree(data.decode("utf-8", "replace"), repo, fmt, dry_run=dry_run)
+    if not result.ok:
+        click.echo(result.feedback, err=True)
+        click.echo("Nothing was written.", err=True)
+        sys.exit(1)
+    # Bytes, not text: files are read with surrogateescape, so non-UTF-8 bytes round-trip.
+    sys.stdout.buffer.write(result.diff.encode("utf-8", "surrogateescape"))
+    sys.stdout.buffer.flush()
+    if not result.diff:
+        click.echo("The reply's edits change nothing.", err=True)

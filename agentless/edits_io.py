@@ -1,0 +1,154 @@
+"""The edit engine on a working tree: read files lazily from disk, write results all or nothing.
+
+``agentless.edits`` is pure (text in, text out); this module is the thin layer that gives it a
+directory. Files are read only when an edit touches them, decoded as UTF-8 with
+``surrogateescape`` so that any bytes are written back unchanged. Symbolic links are neither
+read nor written through: a path that leads outside the tree is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from agentless.edits import EditResult, apply_reply
+from agentless.errors import RepoError
+
+_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "node_modules", ".tox"}
+
+
+class TreeFiles(Mapping[str, str]):
+    """The regular files under ``root`` (git-tracked and untracked-but-not-ignored files in a
+    git work tree, else every file outside VCS/cache folders), read on first access."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self._paths = set(_list_files(self.root))
+        self._cache: dict[str, str] = {}
+
+    def __getitem__(self, path: str) -> str:
+        if path not in self._paths:
+            raise KeyError(path)
+        if path not in self._cache:
+            data = (self.root / path).read_bytes()
+            self._cache[path] = data.decode("utf-8", "surrogateescape")
+        return self._cache[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._paths))
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._paths
+
+
+def _list_files(root: Path) -> list[str]:
+    listed = _git_files(root)
+    paths = listed if listed is not None else _walk(root)
+    return [p for p in paths if _regular(root / p)]
+
+
+def _regular(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
+
+
+def _git_files(root: Path) -> list[str] | None:
+    if shutil.which("git") is None:
+        return None
+    argv = ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    done = subprocess.run(argv, capture_output=True, check=False)
+    if done.returncode != 0:
+        return None
+    return [p for p in done.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def _walk(root: Path) -> list[str]:
+    out = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
+        for name in names:
+            out.append((Path(folder) / name).relative_to(root).as_posix())
+    return out
+
+
+def apply_to_tree(
+    reply: str, root: Path, fmt: str = "auto", *, dry_run: bool = False
+) -> EditResult:
+    """Apply ``reply`` to the files under ``root``; write only if every edit applied."""
+    result = apply_reply(reply, TreeFiles(root), fmt)
+    if result.ok and result.files and not dry_run:
+        write_all(root, result.files)
+    return result
+
+
+def write_all(root: Path, files: Mapping[str, str | None]) -> None:
+    """Write (``None``: delete) every file, or none of them.
+
+    New contents go to temporary files beside their targets first; then all are moved into
+    place. If anything fails, the files already replaced are restored.
+    """
+    root = root.resolve()
+    targets = {path: _inside(root, path) for path in files}
+    staged: dict[str, Path] = {}
+    try:
+        for path, text in files.items():
+            if text is not None:
+                staged[path] = _stage(targets[path], text)
+        _commit(targets, files, staged)
+    finally:
+        for temp in staged.values():
+            temp.unlink(missing_ok=True)
+
+
+def _inside(root: Path, path: str) -> Path:
+    target = root / path
+    resolved = target.resolve()
+    if target.is_symlink() or (resolved != root and root not in resolved.parents):
+        raise RepoError(f"refusing to write {path}: it leads outside {root} (a symbolic link?)")
+    return target
+
+
+def _stage(target: Path, text: str) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".agentless-", dir=target.parent)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(text.encode("utf-8", "surrogateescape"))
+    temp = Path(name)
+    if target.exists():
+        shutil.copymode(target, temp)
+    else:
+        temp.chmod(0o666 & ~_umask())
+    return temp
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _commit(
+    targets: Mapping[str, Path], files: Mapping[str, str | None], staged: Mapping[str, Path]
+) -> None:
+    backups: dict[Path, bytes | None] = {}
+    try:
+        for path, text in files.items():
+            target = targets[path]
+            backups[target] = target.read_bytes() if target.exists() else None
+            if text is None:
+                target.unlink(missing_ok=True)
+            else:
+                os.replace(staged[path], target)
+    except OSError as exc:
+        for target, data in backups.items():
+            if data is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.write_bytes(data)
+        raise RepoError(f"could not write {target}: {exc}; no file was changed") from exc
