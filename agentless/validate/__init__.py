@@ -22,10 +22,30 @@ from agentless.validate.patching import ApplyResult, apply_patch, revert_patch
 from agentless.validate.recipes import Recipe, auto_recipe, recipe_for
 from agentless.validate.sandbox import Sandbox, SandboxResult
 from agentless.validate.testrun import TestCommand, TestRun, command_for_task, run_tests
+from agentless.validate.validators import (
+    RegressionResult,
+    ReproductionResult,
+    ScriptRun,
+    SuiteRun,
+    check_reproduction,
+    find_regression_tests,
+    run_regression,
+    run_reproduction,
+    run_test_files,
+)
 
 __all__ = [
     "PARSERS",
     "ApplyResult",
+    "RegressionResult",
+    "ReproductionResult",
+    "ScriptRun",
+    "SuiteRun",
+    "check_reproduction",
+    "find_regression_tests",
+    "run_regression",
+    "run_reproduction",
+    "run_test_files",
     "EnvSpec",
     "Environment",
     "EnvironmentManager",

@@ -1,0 +1,175 @@
+"""Regression and reproduction validators on a real temporary project, run in the sandbox
+with the running interpreter (which has pytest)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentless.validate.environments import Environment
+from agentless.validate.recipes import Recipe
+from agentless.validate.sandbox import Sandbox
+from agentless.validate.validators import (
+    find_regression_tests,
+    is_test_file,
+    module_names,
+    run_regression,
+    run_reproduction,
+    run_test_files,
+    script_verdict,
+)
+
+SHAPES = """def area(w, h):
+    return w * h
+
+
+def perimeter(w, h):
+    return w + h  # bug: should be 2 * (w + h)
+"""
+TEST_SHAPES = """from geo.shapes import area, perimeter
+
+
+def test_area():
+    assert area(2, 3) == 6
+
+
+def test_perimeter():
+    assert perimeter(2, 3) == 10
+"""
+TEST_UNRELATED = "def test_nothing():\n    assert True\n"
+TEST_USES_SHAPES = (
+    "import geo.shapes\n\n\ndef test_module():\n    assert geo.shapes.area(1, 1) == 1\n"
+)
+
+
+def diff(path: str, old: str, new: str) -> str:
+    old_lines = old.splitlines()
+    new_lines = new.splitlines()
+    body = [f"-{line}" for line in old_lines] + [f"+{line}" for line in new_lines]
+    header = f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n"
+    return header + f"@@ -1,{len(old_lines)} +1,{len(new_lines)} @@\n" + "\n".join(body) + "\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    (root / "geo").mkdir(parents=True)
+    (root / "geo" / "__init__.py").write_text("")
+    (root / "geo" / "shapes.py").write_text(SHAPES)
+    (root / "tests").mkdir()
+    (root / "tests" / "test_shapes.py").write_text(TEST_SHAPES)
+    (root / "tests" / "test_other.py").write_text(TEST_UNRELATED)
+    (root / "tests" / "test_module_user.py").write_text(TEST_USES_SHAPES)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
+@pytest.fixture(scope="module")
+def env() -> Environment:
+    recipe = Recipe(python="", test_cmd="python -m pytest -rA -p no:cacheprovider")
+    return Environment.from_python(Path(sys.executable), recipe)
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Sandbox:
+    return Sandbox(timeout=120)
+
+
+FIX = diff(
+    "geo/shapes.py", "    return w + h  # bug: should be 2 * (w + h)", "    return 2 * (w + h)"
+)
+BREAK_AREA = diff("geo/shapes.py", "    return w * h", "    return w * h + 1")
+
+
+def test_static_discovery(project: Path) -> None:
+    assert is_test_file("tests/helpers.py") and is_test_file("pkg/x_test.py")
+    assert not is_test_file("tests/conftest.py") and not is_test_file("geo/shapes.py")
+    assert module_names("src/pkg/mod.py") == {"src.pkg.mod", "pkg.mod"}
+    found = find_regression_tests(project, ["geo/shapes.py"])
+    assert found == ["tests/test_shapes.py", "tests/test_module_user.py"]
+    assert find_regression_tests(project, ["README.md"]) == []
+
+
+def test_regression_counts_only_tests_that_passed_before(
+    project: Path, env: Environment, sandbox: Sandbox
+) -> None:
+    tests = find_regression_tests(project, ["geo/shapes.py"])
+    baseline = run_test_files(project, env, tests, sandbox=sandbox)
+    assert baseline.ran
+    assert baseline.statuses["tests/test_shapes.py::test_perimeter"] == "FAILED"
+
+    fixed = run_regression(project, env, FIX, tests, sandbox=sandbox, baseline=baseline)
+    assert fixed.ok and fixed.failures == 0
+
+    broken = run_regression(project, env, BREAK_AREA, tests, sandbox=sandbox, baseline=baseline)
+    assert broken.failures == 2
+    assert broken.broken == (
+        "tests/test_module_user.py::test_module",
+        "tests/test_shapes.py::test_area",
+    )
+    # The worktree is back as it was.
+    assert (project / "geo" / "shapes.py").read_text() == SHAPES
+
+
+def test_regression_reports_problems_as_data(
+    project: Path, env: Environment, sandbox: Sandbox
+) -> None:
+    stale = diff("geo/shapes.py", "    return nothing_like_this", "    pass")
+    result = run_regression(project, env, stale, ["tests/test_shapes.py"], sandbox=sandbox)
+    assert (
+        not result.applied and result.failures is None and "did not apply" in (result.error or "")
+    )
+    assert run_regression(project, env, FIX, [], sandbox=sandbox).failures is None
+    new_file = (
+        "diff --git a/geo/extra.py b/geo/extra.py\nnew file mode 100644\n--- /dev/null\n"
+        "+++ b/geo/extra.py\n@@ -0,0 +1 @@\n+X = 1\n"
+    )
+    result = run_regression(project, env, new_file, ["tests/test_other.py"], sandbox=sandbox)
+    assert result.ok
+    assert not (project / "geo" / "extra.py").exists()  # removed again
+
+
+REPRO = """
+from geo.shapes import perimeter
+if perimeter(2, 3) == 10:
+    print("Issue resolved")
+else:
+    print("Issue reproduced")
+"""
+
+
+def test_reproduction_script(project: Path, env: Environment, sandbox: Sandbox) -> None:
+    fixed = run_reproduction(project, env, REPRO, FIX, sandbox=sandbox)
+    assert fixed.reproduces and fixed.passed is True
+
+    unrelated = run_reproduction(
+        project, env, REPRO, BREAK_AREA, sandbox=sandbox, original=fixed.original
+    )
+    assert unrelated.passed is False
+    assert (project / "geo" / "shapes.py").read_text() == SHAPES
+
+    useless = run_reproduction(project, env, "print('Issue resolved')", FIX, sandbox=sandbox)
+    assert not useless.reproduces and useless.passed is None
+
+
+def test_reproduction_script_has_no_network(
+    project: Path, env: Environment, sandbox: Sandbox
+) -> None:
+    script = (
+        "import socket\n"
+        "s = socket.socket(); s.settimeout(5)\n"
+        "print('Issue reproduced' if s.connect_ex(('192.0.2.1', 80)) else 'Other issues')\n"
+    )
+    result = run_reproduction(project, env, script, FIX, sandbox=sandbox)
+    assert result.original.verdict == "reproduced"  # the connection failed inside
+
+
+def test_script_verdicts() -> None:
+    assert script_verdict("Issue reproduced\n", 0, False) == "reproduced"
+    assert script_verdict("Other issues\n", 0, False) == "other"
+    assert script_verdict("", 0, False) == "resolved"
+    assert script_verdict("AssertionError", 1, False) == "reproduced"
+    assert script_verdict("Issue resolved", None, True) == "other"
