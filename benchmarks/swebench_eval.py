@@ -1,0 +1,158 @@
+"""SWE-bench evaluation benchmark: gold (cold, then warm), empty and deliberately wrong patches.
+
+    .venv/bin/python benchmarks/swebench_eval.py DATASET --out DIR [--mirrors DIR]
+        [--instances ID ...] [--workers N] [--phases gold,warm,empty,wrong] [--markdown]
+
+Phases, each writing ``agentless eval`` output under ``DIR/<phase>/``:
+
+- ``gold``: the dataset's own patches with the environment cache in ``--env-dir`` (default
+  ``DIR/envs``; cold the first time: environments are built);
+- ``warm``: the same again into a fresh output folder, reusing the environments;
+- ``empty``: empty patches (none may resolve);
+- ``wrong``: for each instance, a patch that applies but fixes nothing (a comment appended to
+  the first file the gold patch edits; none may resolve).
+
+Prints per instance the outcome of each phase and the seconds spent (environment + tests),
+and the totals; ``--markdown`` prints the table for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from agentless.config import load_config
+from agentless.repo import Workspace
+from agentless.tasks import Task, load_tasks, select_instances
+from agentless.validate.evaluate import run_evaluation
+from agentless.validate.testrun import files_in_patch
+
+PHASES = ("gold", "warm", "empty", "wrong")
+
+
+def wrong_patch(workspace: Workspace, task: Task) -> str:
+    """A patch that applies cleanly and changes nothing that matters."""
+    target = next((p for p in files_in_patch(task.patch) if p.endswith(".py")), None)
+    if target is None:
+        return ""
+    with workspace.checkout(task.repo, task.base_commit) as tree:
+        path = tree / target
+        if not path.is_file():
+            return ""
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text + ("" if text.endswith("\n") else "\n") + "# not a fix\n")
+        return subprocess.run(
+            ["git", "-C", str(tree), "diff"], capture_output=True, text=True, check=True
+        ).stdout
+
+
+def write_predictions(path: Path, patches: dict[str, str], model: str) -> Path:
+    rows = [
+        {"instance_id": iid, "model_name_or_path": model, "model_patch": patch}
+        for iid, patch in patches.items()
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def run_phase(
+    args: argparse.Namespace, phase: str, predictions: str, instances: list[str]
+) -> dict[str, Any]:
+    config = load_config(
+        overrides={
+            "run": {
+                "run_dir": args.out / phase,
+                "workers": args.workers,
+                "mirrors_dir": args.mirrors,
+                "cache_dir": args.cache_dir,
+            },
+            "validate": {"env_dir": args.env_dir},
+        }
+    )
+    return run_evaluation(
+        args.dataset, predictions, config, instances=instances, show_progress=False
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--mirrors", type=Path)
+    parser.add_argument("--instances", nargs="*", default=[])
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--env-dir", type=Path, help="environment cache (default: OUT/envs)")
+    parser.add_argument("--cache-dir", type=Path, help="mirrors/worktrees (default: OUT/cache)")
+    parser.add_argument("--phases", default=",".join(PHASES))
+    parser.add_argument("--markdown", action="store_true")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    args.env_dir = args.env_dir or args.out / "envs"
+    args.cache_dir = args.cache_dir or args.out / "cache"
+    tasks = select_instances(load_tasks(args.dataset), args.instances or None)
+    ids = [task.instance_id for task in tasks]
+    workspace = Workspace(args.cache_dir, mirrors_dir=args.mirrors)
+
+    summaries: dict[str, dict[str, Any]] = {}
+    for phase in args.phases.split(","):
+        if phase in ("gold", "warm"):
+            predictions = "gold"
+        elif phase == "empty":
+            patches = dict.fromkeys(ids, "")
+            predictions = str(write_predictions(args.out / "empty.jsonl", patches, "empty"))
+        elif phase == "wrong":
+            patches = {task.instance_id: wrong_patch(workspace, task) for task in tasks}
+            predictions = str(write_predictions(args.out / "wrong.jsonl", patches, "wrong"))
+        else:
+            parser.error(f"unknown phase {phase!r}; choose from {', '.join(PHASES)}")
+        print(f"== {phase}", file=sys.stderr, flush=True)
+        summaries[phase] = run_phase(args, phase, predictions, ids)
+
+    report(summaries, ids, args.out, markdown=args.markdown)
+    (args.out / "benchmark.json").write_text(json.dumps(summaries, indent=2) + "\n")
+    return 0
+
+
+def outcome_of(summary: dict[str, Any], iid: str) -> str:
+    for name in ("resolved", "unresolved", "empty_patch", "error", "infrastructure_failure"):
+        if iid in summary.get(f"{name}_ids", []):
+            return name
+    return "-"
+
+
+def report(summaries: dict[str, dict[str, Any]], ids: list[str], out: Path, markdown: bool) -> None:
+    phases = list(summaries)
+    head = ["instance", *phases, "cold s (env+test)", "warm s (env+test)"]
+    rows = []
+    for iid in ids:
+        cells = [iid, *(outcome_of(summaries[p], iid) for p in phases)]
+        for phase in ("gold", "warm"):
+            seconds = summaries.get(phase, {}).get("seconds", {}).get(iid)
+            cells.append(f"{seconds['env']:.1f}+{seconds['test']:.1f}" if seconds else "-")
+        rows.append(cells)
+    if markdown:
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for cells in rows:
+            print("| " + " | ".join(cells) + " |")
+    else:
+        widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+        for cells in [head, *rows]:
+            print("  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)))
+    for phase, summary in summaries.items():
+        seconds = summary.get("seconds", {}).values()
+        total = sum(s["total"] for s in seconds)
+        print(
+            f"{phase}: {summary['resolved_instances']}/{summary['total_instances']} resolved, "
+            f"{summary['error_instances']} error, "
+            f"{summary['infrastructure_failure_instances']} infrastructure; {total:.0f}s "
+            f"(output {out / phase})"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
