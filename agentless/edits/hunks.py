@@ -26,7 +26,11 @@ def locate_hunk(
 ) -> tuple[list[Placement], tuple[int, ...]]:
     """Placements for a hunk (several when it had to be split), or the competing match starts
     when it is ambiguous (``([], ())`` when it matches nowhere)."""
-    found = _whole_or_shrunk(view, lines, hint, None)
+    found = locate(view, *sides(lines), hint=hint)
+    if found.placement is None and not found.ambiguous:
+        found = _space_restored(view, lines, hint)
+    if found.placement is None and not found.ambiguous:
+        found = _shrunk(view, lines, hint, None)
     if found.placement is not None:
         return [found.placement], ()
     if found.ambiguous:
@@ -34,11 +38,26 @@ def locate_hunk(
     return _split(view, lines, hint), ()
 
 
+def _space_restored(view: View, lines: Lines, hint: int | None) -> Located:
+    """The hunk read as if its indented context lines had lost their leading space marker
+    (``"    x"`` meant as context ``"    x"``, not ``"   x"``). Only a unique match counts."""
+    if not any(tag == " " and text[:1] in (" ", "\t") for tag, text in lines):
+        return Located()
+    restored = [(tag, " " + text if tag == " " and text.strip() else text) for tag, text in lines]
+    found = locate(view, *sides(restored), hint=hint)
+    return found if found.placement is not None else Located()
+
+
 def _whole_or_shrunk(view: View, lines: Lines, hint: int | None, accept: Accept | None) -> Located:
-    before, after = sides(lines)
-    found = locate(view, before, after, hint=hint, accept=accept)
+    found = locate(view, *sides(lines), hint=hint, accept=accept)
     if found.placement is not None or found.ambiguous:
         return found
+    return _shrunk(view, lines, hint, accept)
+
+
+def _shrunk(view: View, lines: Lines, hint: int | None, accept: Accept | None) -> Located:
+    """Drop context lines at the edges, fewest first, until the hunk matches: one match wins;
+    several (at the same number of dropped lines, or any at all) are ambiguous."""
     lead = _context_run(lines)
     trail = _context_run(lines[::-1]) if lead < len(lines) else 0
     for dropped in range(1, lead + trail + 1):

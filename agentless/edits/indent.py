@@ -112,11 +112,20 @@ def _levels(
     indents = list(model_indents)
     block_unit = unit_of(f for _, f in pairs)
     file_step = unit if unit and all(_level(f, unit) is not None for _, f in pairs) else block_unit
-    for model_unit in _model_units(indents):
-        shift = _shift(pairs, model_unit, file_step)
-        if shift is not None:
-            return _reindent_levels(model_unit, file_step, shift)
+    # A model that kept some tabs and turned others into spaces: read its tabs as 4 or 8.
+    mixed = any("\t" in i for i in indents) and any(" " in i for i in indents)
+    for tabsize in (4, 8) if mixed else (0,):
+        expand = _expander(tabsize)
+        model_pairs = [(expand(m), f) for m, f in pairs]
+        for model_unit in _model_units([expand(i) for i in indents]):
+            shift = _shift(model_pairs, model_unit, file_step)
+            if shift is not None:
+                return _reindent_levels(model_unit, file_step, shift, expand)
     return None
+
+
+def _expander(tabsize: int) -> Callable[[str], str]:
+    return (lambda indent: indent.expandtabs(tabsize)) if tabsize else (lambda indent: indent)
 
 
 def _model_units(indents: Sequence[str]) -> list[str | None]:
@@ -144,9 +153,11 @@ def _shift(
     return shifts.pop() if len(shifts) == 1 else None
 
 
-def _reindent_levels(model_unit: str | None, file_step: str | None, shift: int) -> Reindent:
+def _reindent_levels(
+    model_unit: str | None, file_step: str | None, shift: int, expand: Callable[[str], str]
+) -> Reindent:
     def reindent(indent: str) -> str | None:
-        level = _level(indent, model_unit)
+        level = _level(expand(indent), model_unit)
         if level is None or level + shift < 0:
             return None
         step = file_step or model_unit or ""

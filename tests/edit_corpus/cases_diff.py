@@ -16,7 +16,7 @@ REMOVE_NEW = '            raise ValueError(f"not enough {sku}: {item.quantity} l
 
 
 def diff_cases() -> list[dict[str, Any]]:
-    cases = []
+    cases = _hard()
     cases += _clean_and_paths()
     cases += _markers_and_new_files()
     cases += _whitespace_and_indentation()
@@ -1029,6 +1029,66 @@ def _sequences_and_misc() -> list[dict[str, Any]]:
             "marker_length",
             f"{INV}\n```python\n<<<<<<< search\n{REMOVE_OLD}=======\n{REMOVE_NEW}>>>>>>> replace\n```\n",
             changes=change(INV, (REMOVE_OLD, REMOVE_NEW)),
+        )
+    )
+    return c
+
+
+def _hard() -> list[dict[str, Any]]:
+    """Defects at the edge of what can be recovered without guessing."""
+    c = []
+    c.append(
+        case(
+            "d-search-skips-line",
+            "diff",
+            "not_found",
+            sr(
+                INV,
+                "    def remove(self, sku: str, quantity: int = 1) -> None:\n        if quantity > item.quantity:\n",
+                "    def remove(self, sku: str, quantity: int = 1) -> None:\n        if quantity >= item.quantity + 1:\n",
+            ),
+            fail=("no_match",),
+            note="SEARCH leaves out a line of the file: the edit would drop or keep it, unknown",
+        )
+    )
+    c.append(
+        case(
+            "d-search-invented-comment",
+            "diff",
+            "not_found",
+            sr(
+                CART,
+                "        # empty the cart\n        self.lines.clear()\n",
+                "        # empty the cart\n        self.lines = {}\n",
+            ),
+            fail=("no_match",),
+        )
+    )
+    c.append(
+        case(
+            "d-tabs-partly-converted",
+            "diff",
+            "tabs_to_spaces",
+            sr(
+                GO,
+                "\tif err := http.ListenAndServe(s.addr, nil); err != nil {\n        fmt.Fprintln(os.Stderr, err)\n        os.Exit(1)\n\t}\n",
+                '\tif err := http.ListenAndServe(s.addr, nil); err != nil {\n        fmt.Fprintln(os.Stderr, "server:", err)\n        os.Exit(1)\n\t}\n',
+                lang="go",
+            ),
+            changes=change(
+                GO, ("fmt.Fprintln(os.Stderr, err)", 'fmt.Fprintln(os.Stderr, "server:", err)')
+            ),
+            note="the model kept some tabs and turned others into 8 spaces",
+        )
+    )
+    c.append(
+        case(
+            "d-reply-indented-block",
+            "diff",
+            "indent_shift",
+            f"  {INV}\n  ```python\n  <<<<<<< SEARCH\n  {REMOVE_OLD}  =======\n  {REMOVE_NEW}  >>>>>>> REPLACE\n  ```\n",
+            changes=change(INV, (REMOVE_OLD, REMOVE_NEW)),
+            note="the whole reply block is indented by two spaces (a list item in markdown)",
         )
     )
     return c

@@ -29,7 +29,93 @@ CLEAR_CHANGE = ("        self.lines.clear()\n", "        self.lines = {}\n")
 
 
 def udiff_cases() -> list[dict[str, Any]]:
-    return _headers() + _numbers() + _context() + _files() + _shape() + _paths_and_misc()
+    return _headers() + _numbers() + _context() + _files() + _shape() + _paths_and_misc() + _hard()
+
+
+def _hard() -> list[dict[str, Any]]:
+    """Defects at the edge of what can be recovered without guessing."""
+    c = []
+    c.append(
+        case(
+            "u-unprefixed-indented-context",
+            "udiff",
+            "context_unprefixed",
+            ud(
+                "--- a/src/shop/cart.py\n+++ b/src/shop/cart.py\n@@\n"
+                "    def checkout(self) -> float:\n        total = self.total()\n"
+                "-        for sku, quantity in self.lines.items():\n"
+                "+        for sku, quantity in sorted(self.lines.items()):\n"
+                "            self.inventory.remove(sku, quantity)\n"
+            ),
+            changes=change(
+                CART,
+                (
+                    "        for sku, quantity in self.lines.items():\n            self.inventory",
+                    "        for sku, quantity in sorted(self.lines.items()):\n            self.inventory",
+                ),
+            ),
+            note="context lines lost their leading space: read as one space short",
+        )
+    )
+    c.append(
+        case(
+            "u-tabs-partly-converted",
+            "udiff",
+            "tabs_to_spaces",
+            ud(
+                "--- a/cmd/server/main.go\n+++ b/cmd/server/main.go\n@@\n"
+                " \tif r.Method != http.MethodGet {\n"
+                '         http.Error(w, "method not allowed", http.StatusMethodNotAllowed)\n'
+                "-        return\n"
+                '+        log.Printf("rejected %s", r.Method)\n'
+                "+        return\n"
+                " \t}\n"
+            ),
+            changes=change(
+                GO,
+                (
+                    "\t\treturn\n\t}\n\tfmt",
+                    '\t\tlog.Printf("rejected %s", r.Method)\n\t\treturn\n\t}\n\tfmt',
+                ),
+            ),
+            note="some lines keep their tab, others became 8 spaces",
+        )
+    )
+    c.append(
+        case(
+            "u-context-line-skipped-inside",
+            "udiff",
+            "skipped_context",
+            ud(
+                "--- a/src/shop/inventory.py\n+++ b/src/shop/inventory.py\n@@\n"
+                "     def remove(self, sku: str, quantity: int = 1) -> None:\n"
+                "         if quantity > item.quantity:\n"
+                '-            raise ValueError(f"only {item.quantity} of {sku} left")\n'
+                '+            raise ValueError(f"not enough {sku}: {item.quantity} left")\n'
+                "         item.quantity -= quantity\n"
+            ),
+            changes=change(INV, REMOVE_CHANGE),
+            note="the hunk leaves out `item = self.items[sku]` between two context lines",
+        )
+    )
+    c.append(
+        case(
+            "u-minus-line-skipped",
+            "udiff",
+            "skipped_context",
+            ud(
+                "--- a/src/shop/cart.py\n+++ b/src/shop/cart.py\n@@\n"
+                "     def total(self) -> float:\n"
+                "-        total = 0.0\n"
+                "-            total += self.inventory.items[sku].price * quantity\n"
+                "+        total = sum(self.inventory.items[s].price * q for s, q in self.lines.items())\n"
+                "         return total\n"
+            ),
+            fail=("no_match",),
+            note="removed lines are not contiguous in the file: what happens to the skipped one is unknown",
+        )
+    )
+    return c
 
 
 def _headers() -> list[dict[str, Any]]:
