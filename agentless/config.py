@@ -94,6 +94,9 @@ class LocalizeConfig(_Frozen):
     max_retries: int = Field(
         default=2, ge=0, description="Retries when a reply names nothing real."
     )
+    reply_tokens: int = Field(
+        default=1024, ge=16, description="Completion token limit of each localization reply."
+    )
 
 
 class RepairConfig(_Frozen):
