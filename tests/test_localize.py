@@ -198,17 +198,10 @@ def test_element_and_window_fallbacks_are_recorded(repo, server):
     assert "terms" in elements.fallback and "spans" in windows.fallback
     names = [e.name for e in result.elements]
     assert names[0] == "get_total_irradiance"  # shares "get", "total", "irradiance"
-    assert result.location_sets == [
-        {
-            "pkg/irradiance.py": [
-                (e.start, e.end) for e in result.elements if e.path == "pkg/irradiance.py"
-            ]
-        }
-        | {
-            e.path: [(x.start, x.end) for x in result.elements if x.path == e.path]
-            for e in result.elements
-        }
-    ]
+    expected: dict[str, list[tuple[int, int]]] = {}
+    for element in result.elements:
+        expected.setdefault(element.path, []).append((element.start, element.end))
+    assert result.location_sets == [expected]
 
 
 def test_token_budget_drops_files_from_the_end(repo, server):
