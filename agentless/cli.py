@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from agentless._version import __version__
-from agentless.errors import AgentlessError
+from agentless.errors import AgentlessError, ConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -229,3 +229,117 @@ def apply_command(reply_file: Path, repo: Path, fmt: str, dry_run: bool) -> None
     sys.stdout.buffer.flush()
     if not result.diff:
         click.echo("The reply's edits change nothing.", err=True)
+
+
+def workspace_options(func: F) -> F:
+    """Where repositories come from and where mirrors and indexes are cached."""
+    options = [
+        click.option(
+            "--mirrors",
+            "mirrors_dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Folder of local git mirrors (owner+name, owner__name or owner/name).",
+        ),
+        click.option(
+            "--cache-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Mirrors, worktrees and indexes (default: ~/.cache/agentless).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def open_workspace(config: Any) -> Any:
+    """The workspace a command works in, from the run configuration."""
+    from agentless.repo.workspace import Workspace, default_cache_dir
+
+    run = config.run
+    return Workspace(run.cache_dir or default_cache_dir(), run.repo_url_template, run.mirrors_dir)
+
+
+@main.command("index")
+@click.argument("path")
+@click.option("--commit", default="", help="Commit to index (default: HEAD).")
+@workspace_options
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML config file (default: ./agentless.toml when present).",
+)
+@handle_errors
+def index_command(
+    path: str,
+    commit: str,
+    mirrors_dir: Path | None,
+    cache_dir: Path | None,
+    config_path: Path | None,
+) -> None:
+    """Build (or load from the cache) the index of PATH: a folder, owner/name or a git URL."""
+    from agentless.repo.index import index_for
+
+    config = build_config(config_path, run={"mirrors_dir": mirrors_dir, "cache_dir": cache_dir})
+    index = index_for(open_workspace(config), path, commit)
+    stats = index.stats()
+    source = "loaded from the cache" if index.from_cache else "built"
+    click.echo(f"{path} @ {stats['commit'][:12]}: {source} in {stats['seconds']:.2f} s")
+    click.echo(
+        f"{stats['files']} files kept ({stats['roles']}); {stats['searchable']} indexed, "
+        f"{stats['lines']} lines; {stats['vocabulary']} terms; excluded: {stats['excluded'] or 'none'}"
+    )
+
+
+@main.command("localize")
+@click.argument("task_file", metavar="TASK", type=click.Path(exists=True, path_type=Path))
+@click.option("--instance", "instance_id", help="Instance id (needed when TASK holds several).")
+@click.option("--retrieval-only", is_flag=True, help="No model call: ranked files with scores.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@workspace_options
+@model_options
+@handle_errors
+def localize_command(
+    task_file: Path,
+    instance_id: str | None,
+    retrieval_only: bool,
+    as_json: bool,
+    mirrors_dir: Path | None,
+    cache_dir: Path | None,
+    config_path: Path | None,
+    model_name: str | None,
+    base_url: str | None,
+    api_key_env: str | None,
+) -> None:
+    """Print the files, elements and edit locations of a task's issue, per stage, with cost."""
+    import json
+
+    from agentless.localize import localize_task
+    from agentless.localize.report import describe
+    from agentless.repo.index import index_for
+    from agentless.tasks import load_tasks, select_instances
+
+    config = build_config(
+        config_path,
+        model_name,
+        base_url,
+        api_key_env,
+        run={"mirrors_dir": mirrors_dir, "cache_dir": cache_dir},
+    )
+    tasks = select_instances(load_tasks(task_file), [instance_id] if instance_id else None)
+    if len(tasks) != 1:
+        raise ConfigError(f"{task_file} holds {len(tasks)} tasks: choose one with --instance ID")
+    task = tasks[0]
+    index = index_for(open_workspace(config), task.repo, task.base_commit)
+    model = None
+    if not retrieval_only:
+        from agentless.model import OpenAICompatibleModel
+
+        model = OpenAICompatibleModel.from_config(config.model)
+    result = localize_task(task, index, model, config.localize)
+    if as_json:
+        click.echo(json.dumps({"instance_id": task.instance_id, **result.to_dict()}, indent=2))
+    else:
+        click.echo(f"{task.instance_id} ({task.repo} @ {index.commit[:12]})")
+        for line in describe(result):
+            click.echo(line)

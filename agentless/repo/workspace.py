@@ -92,6 +92,13 @@ def _escape_pattern(path: str) -> str:
     return re.sub(r"([*?\[\]\\!#])", r"\\\1", path)
 
 
+def default_cache_dir() -> Path:
+    """The user's cache folder for agentless (``$XDG_CACHE_HOME/agentless`` or ``~/.cache``)."""
+    import os
+
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "agentless"
+
+
 def _digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
 
