@@ -26,6 +26,13 @@ _EXPORTS: dict[str, str] = {
     "Store": "agentless.store",
     "Task": "agentless.tasks",
     "load_tasks": "agentless.tasks",
+    "Workspace": "agentless.repo.workspace",
+    "RepoIndex": "agentless.repo.index",
+    "load_index": "agentless.repo.index",
+    "index_for": "agentless.repo.index",
+    "Localization": "agentless.localize",
+    "localize": "agentless.localize",
+    "localize_task": "agentless.localize",
 }
 
 __all__ = ["__version__", *_EXPORTS]
