@@ -117,6 +117,10 @@ class ValidateConfig(_Frozen):
     memory_mb: int = Field(default=8192, description="Memory cap for sandboxed processes.")
     max_output_bytes: int = Field(default=16 * 1024 * 1024)
     env_dir: Path | None = Field(default=None, description="Where environments are cached.")
+    python: Path | None = Field(
+        default=None,
+        description="Interpreter for a local repository's tests (default: the one running agentless).",
+    )
     regression: bool = Field(default=True)
     reproduction: bool = Field(default=True)
     use_bwrap: bool = Field(

@@ -151,23 +151,28 @@ class Evaluator:
 
     def _environment(self, task: Task, result: InstanceResult) -> Environment:
         start = time.monotonic()
-        commit = task.environment_setup_commit or task.base_commit
-        recipe = self._recipe(task, commit)
-        spec = EnvSpec(task.repo, task.environment_setup_commit or task.version or commit, recipe)
-        result.env_name = spec.name
-        env = self.envs.get(spec, self.workspace.mirror(task.repo), self.workspace.resolve(
-            task.repo, commit
-        ))  # fmt: skip
+        env = environment_for_task(task, self.workspace, self.envs, self.recipes)
+        result.env_name = env.path.name
         result.env_reused = env.reused
         result.env_seconds = round(time.monotonic() - start, 2)
         return env
 
-    def _recipe(self, task: Task, commit: str) -> Recipe:
-        chosen = self.recipes.get(task.repo) or registered_recipe(task.repo, task.version)
-        if chosen is not None:
-            return chosen
-        with self.workspace.checkout(task.repo, commit) as source:
-            return auto_recipe(source)
+
+def environment_for_task(
+    task: Task,
+    workspace: Workspace,
+    envs: EnvironmentManager,
+    recipes: Mapping[str, Recipe] | None = None,
+) -> Environment:
+    """The (cached) environment for a SWE-bench task: its recipe, built at the environment
+    setup commit. Raises ``EnvironmentBuildError`` when it cannot be built."""
+    commit = task.environment_setup_commit or task.base_commit
+    recipe = (recipes or {}).get(task.repo) or registered_recipe(task.repo, task.version)
+    if recipe is None:
+        with workspace.checkout(task.repo, commit) as source:
+            recipe = auto_recipe(source)
+    spec = EnvSpec(task.repo, task.environment_setup_commit or task.version or commit, recipe)
+    return envs.get(spec, workspace.mirror(task.repo), workspace.resolve(task.repo, commit))
 
 
 def patch_digest(patch: str | None) -> str:

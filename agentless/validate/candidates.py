@@ -1,0 +1,157 @@
+"""Check candidate patches with the pipeline validators, once per distinct patch.
+
+The caller groups candidates (by normalized patch) and passes one patch per group; results come
+back per group key. Everything here returns data: a validator that cannot run leaves its field
+``None`` with a note, and selection then falls back past that step.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agentless.validate.environments import Environment
+from agentless.validate.sandbox import Sandbox
+from agentless.validate.testrun import TestCommand, parse_command
+from agentless.validate.validators import (
+    ScriptRun,
+    SuiteRun,
+    check_reproduction,
+    find_regression_tests,
+    patched,
+    run_regression,
+    run_reproduction,
+    run_test_files,
+)
+
+_FAILED = {"FAILED", "ERROR"}
+
+
+@dataclass
+class PatchChecks:
+    """What the validators said about one patch."""
+
+    regression_failures: int | None = None
+    reproduction_passed: bool | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ValidationPlan:
+    """How to validate a task's candidates in one worktree."""
+
+    tree: Path
+    env: Environment
+    sandbox: Sandbox
+    regression_tests: tuple[str, ...] = ()
+    test_command: TestCommand | None = None
+    reproduction_script: str = ""
+    timeout: float | None = None
+
+
+def user_test_command(line: str) -> TestCommand:
+    """A user's test command; pytest gets ``-rA`` so every test's status can be parsed."""
+    command = parse_command(line)
+    argv = list(command.argv)
+    is_pytest = "pytest" in argv[:3] or any(a.endswith("pytest") for a in argv[:1])
+    if is_pytest and not any(re.match(r"-r[A-Za-z]*$", a) for a in argv):
+        argv.append("-rA")
+    return TestCommand(tuple(argv), command.env)
+
+
+def _failing(run: SuiteRun) -> int:
+    """Tests not passing in a run of the user's command; a run with no parsed statuses counts
+    its exit status (0 = no failures)."""
+    if run.statuses:
+        return sum(1 for status in run.statuses.values() if status in _FAILED)
+    return 0 if run.exit_code == 0 else 1
+
+
+def check_patches(plan: ValidationPlan, patches: Mapping[str, str]) -> dict[str, PatchChecks]:
+    """Run the plan's validators on each patch; results keyed like ``patches``."""
+    results = {key: PatchChecks() for key in patches}
+    if plan.test_command is not None:
+        _check_with_command(plan, patches, results)
+    elif plan.regression_tests:
+        _check_regression(plan, patches, results)
+    if plan.reproduction_script:
+        _check_reproduction(plan, patches, results)
+    return results
+
+
+def _check_with_command(
+    plan: ValidationPlan, patches: Mapping[str, str], results: dict[str, PatchChecks]
+) -> None:
+    # The user's own test command: fewer failing tests after the patch is better, which also
+    # rewards a patch that makes a failing test pass.
+    command = plan.test_command
+    for key, patch in patches.items():
+        with patched(plan.tree, patch) as (applied, message):
+            if not applied:
+                results[key].notes.append(f"patch did not apply: {message}")
+                continue
+            run = run_test_files(
+                plan.tree,
+                plan.env,
+                [],
+                sandbox=plan.sandbox,
+                timeout=plan.timeout,
+                command=command,
+            )
+        if run.timed_out:
+            results[key].notes.append("tests timed out")
+            continue
+        results[key].regression_failures = _failing(run)
+
+
+def _check_regression(
+    plan: ValidationPlan, patches: Mapping[str, str], results: dict[str, PatchChecks]
+) -> None:
+    baseline = run_test_files(
+        plan.tree, plan.env, plan.regression_tests, sandbox=plan.sandbox, timeout=plan.timeout
+    )
+    for key, patch in patches.items():
+        outcome = run_regression(
+            plan.tree,
+            plan.env,
+            patch,
+            plan.regression_tests,
+            sandbox=plan.sandbox,
+            baseline=baseline,
+            timeout=plan.timeout,
+        )
+        results[key].regression_failures = outcome.failures
+        if outcome.error:
+            results[key].notes.append(f"regression: {outcome.error}")
+
+
+def _check_reproduction(
+    plan: ValidationPlan, patches: Mapping[str, str], results: dict[str, PatchChecks]
+) -> None:
+    original: ScriptRun = check_reproduction(
+        plan.tree, plan.env, plan.reproduction_script, sandbox=plan.sandbox, timeout=plan.timeout
+    )
+    if original.verdict != "reproduced":
+        for checks in results.values():
+            checks.notes.append("reproduction script does not show the issue; not used")
+        return
+    for key, patch in patches.items():
+        outcome = run_reproduction(
+            plan.tree,
+            plan.env,
+            plan.reproduction_script,
+            patch,
+            sandbox=plan.sandbox,
+            original=original,
+            timeout=plan.timeout,
+        )
+        results[key].reproduction_passed = outcome.passed
+        if outcome.error:
+            results[key].notes.append(f"reproduction: {outcome.error}")
+
+
+def regression_files(tree: Path, edited: Sequence[str], limit: int = 20) -> tuple[str, ...]:
+    """Existing test files relevant to ``edited`` (static discovery)."""
+    return tuple(find_regression_tests(tree, edited, limit=limit))
