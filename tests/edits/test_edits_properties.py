@@ -284,3 +284,46 @@ def test_rendered_diff_round_trips_through_the_engine(data: st.DataObject, newli
         return
     assert result.ok, result.feedback
     assert result.files == {PATH: new}
+
+
+PIECES = st.sampled_from(
+    [
+        "<<<<<<< SEARCH",
+        "=======",
+        ">>>>>>> REPLACE",
+        "```",
+        "```python",
+        "--- a/a.py",
+        "+++ b/a.py",
+        "--- /dev/null",
+        "+++ /dev/null",
+        "@@",
+        "@@ -1,2 +1,3 @@",
+        "@@ -0,0 +1 @@",
+        "diff --git a/a.py b/a.py",
+        "\\ No newline at end of file",
+        "a.py",
+        "../x.py",
+        "",
+        " a = 1",
+        "-a = 1",
+        "+a = 2",
+        "a = 1",
+        "    ...",
+        "# ... rest unchanged ...",
+        "\t",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(st.one_of(PIECES, st.text(max_size=12)), max_size=25),
+    fmt=st.sampled_from(["auto", "diff", "udiff", "whole"]),
+)
+def test_any_reply_gives_a_result_never_an_exception(lines: list[str], fmt: str) -> None:
+    files = {"a.py": "a = 1\nb = 2\n", "pkg/a.py": "a = 1\n"}
+    result = apply_reply("\n".join(lines), files, fmt)
+    assert result.ok == (not result.failed)
+    assert all(isinstance(t, str) or t is None for t in result.files.values())
+    assert bool(result.diff) == bool(result.files)
