@@ -56,11 +56,11 @@ def localize_files(
     replies = sample(
         model,
         messages,
-        "localize.files",
-        config.file_samples,
-        config,
-        record,
-        lambda reply: resolve_files(reply, index, sources),
+        stage="localize.files",
+        samples=config.file_samples,
+        config=config,
+        record=record,
+        parse=lambda reply: resolve_files(reply, index, sources),
     )
     if not replies:
         record.fallback = "no reply named a real file; used retrieval alone"
@@ -72,13 +72,11 @@ def files_messages(
     issue: str, paths: Sequence[str], total: int, config: LocalizeConfig
 ) -> list[Message]:
     """The file stage's chat messages for a tree of ``paths``."""
-    note = (
-        ""
-        if len(paths) == total
-        else (
+    note = ""
+    if len(paths) < total:
+        note = (
             f"\n{len(paths)} of {total} source files are shown: those most related to the issue.\n"
         )
-    )
     user = render(
         "localize_files.j2",
         tree=render_tree(paths),
@@ -126,11 +124,11 @@ def localize_elements(
     replies = sample(
         model,
         messages,
-        "localize.elements",
-        config.element_samples,
-        config,
-        record,
-        lambda reply: resolve_elements(named_locations(reply), index, shown),
+        stage="localize.elements",
+        samples=config.element_samples,
+        config=config,
+        record=record,
+        parse=lambda reply: resolve_elements(named_locations(reply), index, shown),
     )
     if replies:
         return vote(replies), record
@@ -241,11 +239,11 @@ def localize_windows(
     replies = sample(
         model,
         messages,
-        "localize.windows",
-        config.window_samples,
-        config,
-        record,
-        lambda reply: list(resolve_windows(named_locations(reply), index, shown).items()),
+        stage="localize.windows",
+        samples=config.window_samples,
+        config=config,
+        record=record,
+        parse=lambda reply: list(resolve_windows(named_locations(reply), index, shown).items()),
     )
     if replies:
         return _distinct([dict(reply) for reply in replies]), record
@@ -309,6 +307,7 @@ def system_message() -> Message:
 def sample(
     model: Model,
     messages: list[Message],
+    *,
     stage: str,
     samples: int,
     config: LocalizeConfig,
