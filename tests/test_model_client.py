@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from agentless.config import ModelConfig, Price
-from agentless.errors import ConfigError
+from agentless.errors import ConfigError, ModelRequestError
 from agentless.model import Completion, Model, OpenAICompatibleModel, Usage, cost_of, request_key
 from agentless.model.openai_compat import normalize_base_url
-from agentless.testing import Reply, ScriptedServer
+from agentless.testing import Fault, Reply, ScriptedServer
 
 MESSAGES = [
     {"role": "system", "content": "You repair code."},
@@ -204,3 +204,17 @@ def test_bad_options_are_config_errors() -> None:
         OpenAICompatibleModel("", "http://127.0.0.1:9/v1")
     with pytest.raises(ConfigError, match="n must be"):
         OpenAICompatibleModel("m", "http://127.0.0.1:9/v1").complete(MESSAGES, n=0)
+
+
+def test_a_bad_request_is_not_mistaken_for_refusing_n() -> None:
+    with ScriptedServer() as srv:
+        model = OpenAICompatibleModel("m", srv.url)
+        srv.inject(Fault.http(400, message="unknown field top_q"), times=None)
+        with pytest.raises(ModelRequestError, match="top_q"):
+            model.complete(MESSAGES, n=3)
+        # The n request failed, then the first single failed the same way: raised, n kept.
+        assert [r.n for r in srv.chat_requests][:2] == [3, 1]
+        srv.clear_faults()
+        before = len(srv.chat_requests)
+        assert len(model.complete(MESSAGES, n=2, temperature=0.5)) == 2
+        assert [r.n for r in srv.chat_requests[before:]] == [2]

@@ -375,8 +375,9 @@ class OpenAICompatibleModel:
     ) -> dict[int, Completion]:
         got: dict[int, Completion] = {}
         remaining = list(indices)
+        refused = False
         if len(remaining) > 1 and self._n_supported:
-            batch = self._try_n(body, key, remaining, stage, stream)
+            batch, refused = self._try_n(body, key, remaining, stage, stream)
             got.update(batch)
             remaining = [i for i in remaining if i not in batch]
         if len(remaining) == 1:
@@ -389,12 +390,15 @@ class OpenAICompatibleModel:
                 ]
                 for future in futures:
                     got.update(future.result())
+        if refused:
+            # Single requests worked where the n request was refused: n itself was the problem.
+            self._n_supported = False
         return got
 
     def _try_n(
         self, body: dict[str, Any], key: str, indices: list[int], stage: str, stream: bool
-    ) -> dict[int, Completion]:
-        """Ask for all samples in one request; an empty result means "use single requests"."""
+    ) -> tuple[dict[int, Completion], bool]:
+        """Ask for all samples in one request; returns the samples and whether n was refused."""
         try:
             batch = self._request({**body, "n": len(indices)}, key, indices, stage, stream)
         except ContextLengthError:
@@ -405,12 +409,11 @@ class OpenAICompatibleModel:
             # Many servers (llama.cpp, some proxies) refuse n > 1; a real problem with the
             # request will show again on the first single request.
             logger.info("server refused n=%d (%s); using single requests", len(indices), exc)
-            self._n_supported = False
-            return {}
+            return {}, True
         if len(batch) == 1 and len(indices) > 1:
             logger.info("server ignored n=%d; using single requests", len(indices))
             self._n_supported = False
-        return batch
+        return batch, False
 
     def _single(
         self, body: dict[str, Any], key: str, index: int, stage: str, stream: bool
