@@ -224,7 +224,7 @@ class _Builder:
         python = str(_venv_python(self.venv))
         with self._constraints() as env:
             if self.recipe.upgrade_pip:
-                self._pip(python, ["install", "--upgrade", "pip"], env)
+                self._pip(python, ["install", "--upgrade", _newest_pip(recipe.python)], env)
             if self.recipe.packages:
                 self._pip(python, ["install", *self.recipe.packages], env)
             for name in self.recipe.requirements:
@@ -314,6 +314,15 @@ class _Builder:
                 f"`{shlex.join(argv[:6])}` exited with {proc.returncode}: {last[0][:300]}"
             )
         return proc.stdout
+
+
+# The last pip release for old interpreters (indexes without Requires-Python data would
+# otherwise offer a pip that cannot run there).
+_LAST_PIP = {"3.6": "pip<22", "3.7": "pip<24.1", "3.8": "pip<25.1"}
+
+
+def _newest_pip(python: str) -> str:
+    return _LAST_PIP.get(python, "pip")
 
 
 def _project(requirement: str) -> str:

@@ -83,7 +83,14 @@ _PVLIB = Recipe(
     constraints=("numpy<2",),
     notes="numpy 2 breaks pvlib <= 0.10; pinned below 2.",
 )
-_ASTROID = Recipe(python="3.9", packages=("pytest",))
+_ASTROID = Recipe(
+    python="3.9",
+    packages=("pytest",),
+    # astroid >= 2.12 pins setuptools 62 as its build backend, which has no PEP 660 editable
+    # hook, and current pip no longer falls back to `setup.py develop`. A regular install
+    # gives the same dependencies; the code under test comes from the worktree anyway.
+    install="python -m pip install .",
+)
 _PYVISTA_OLD = Recipe(python="3.9", packages=("pytest",))
 _PYVISTA = Recipe(
     python="3.9",
@@ -94,7 +101,8 @@ _PYVISTA = Recipe(
 
 
 def _pydicom(python: str) -> Recipe:
-    return Recipe(python=python, packages=("numpy", "pytest"), log_parser="pytest_options")
+    # Its tests use nose-style `setup` methods, which pytest 8 no longer calls.
+    return Recipe(python=python, packages=("numpy", "pytest<8"), log_parser="pytest_options")
 
 
 # --- common SWE-bench repositories ---------------------------------------------------------
