@@ -8,6 +8,7 @@ the modules each command calls. Heavy modules are imported inside commands so th
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -343,3 +344,177 @@ def localize_command(
         click.echo(f"{task.instance_id} ({task.repo} @ {index.commit[:12]})")
         for line in describe(result):
             click.echo(line)
+
+
+@main.command("run")
+@click.argument(
+    "task_file", metavar="[TASK]", required=False, type=click.Path(exists=True, path_type=Path)
+)
+@click.option("--instance", "instance_id", help="Instance id (needed when TASK holds several).")
+@click.option(
+    "--repo",
+    "repo_path",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Your own repository (instead of TASK); it is copied, never modified without --apply.",
+)
+@click.option("--issue", help="With --repo: the issue, as a file or as text.")
+@click.option("--test-cmd", default="", help="With --repo: the command that runs its tests.")
+@click.option("--apply", "apply_patch", is_flag=True, help="With --repo: apply the chosen patch.")
+@click.option(
+    "--out",
+    "run_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run directory (default: runs/<instance>); re-runs reuse its model replies.",
+)
+@click.option(
+    "--format", "edit_format", type=click.Choice(["diff", "udiff", "whole"]), help="Edit format."
+)
+@click.option("--samples", type=click.IntRange(min=1), help="Repairs per location set.")
+@click.option(
+    "--locations", type=click.IntRange(min=1), help="Location sets (edit-window samples)."
+)
+@click.option(
+    "--python",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --repo: interpreter for its tests (default: the one running agentless).",
+)
+@click.option(
+    "--no-isolation", is_flag=True, help="Run tests WITHOUT a network namespace (unsafe)."
+)
+@click.option("--dry-run", is_flag=True, help="Show the prompts and token counts; call no model.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@workspace_options
+@model_options
+@handle_errors
+def run_command(
+    task_file: Path | None,
+    instance_id: str | None,
+    repo_path: Path | None,
+    issue: str | None,
+    test_cmd: str,
+    apply_patch: bool,
+    run_dir: Path | None,
+    edit_format: str | None,
+    samples: int | None,
+    locations: int | None,
+    python: Path | None,
+    no_isolation: bool,
+    dry_run: bool,
+    as_json: bool,
+    mirrors_dir: Path | None,
+    cache_dir: Path | None,
+    config_path: Path | None,
+    model_name: str | None,
+    base_url: str | None,
+    api_key_env: str | None,
+) -> None:
+    """Repair one task: a SWE-bench row (TASK [--instance ID]) or --repo PATH --issue FILE|TEXT.
+
+    Prints the chosen patch, a summary and the run directory.
+    """
+    from agentless import runner
+
+    config = build_config(
+        config_path,
+        model_name,
+        base_url,
+        api_key_env,
+        run={"mirrors_dir": mirrors_dir, "cache_dir": cache_dir},
+        repair={"edit_format": edit_format, "samples": samples},
+        localize={"window_samples": locations},
+        validate={"python": python, "isolation": False if no_isolation else None},
+    )
+    task = _chosen_task(task_file, instance_id, repo_path, issue, test_cmd)
+    if apply_patch and task.kind != "local":
+        raise ConfigError("--apply works with --repo only")
+    if dry_run:
+        _print_dry_run(runner.dry_run(task, config))
+        return
+    runner.require_model(config)
+    outcome = runner.run_one(task, config, run_dir or Path("runs") / task.instance_id)
+    result = outcome.result
+    if as_json:
+        click.echo(json.dumps({**result.to_dict(), "run_dir": str(outcome.task_dir)}, indent=2))
+    else:
+        _print_summary(result, outcome.task_dir)
+    if apply_patch and result.patch:
+        _apply_to_checkout(Path(task.repo), result.patch)
+    sys.exit(0 if result.patch else 1)
+
+
+def _chosen_task(
+    task_file: Path | None,
+    instance_id: str | None,
+    repo_path: Path | None,
+    issue: str | None,
+    test_cmd: str,
+) -> Any:
+    from agentless.tasks import load_tasks, local_task, select_instances
+
+    if (task_file is None) == (repo_path is None):
+        raise ConfigError("give either TASK (a dataset file) or --repo PATH --issue FILE|TEXT")
+    if repo_path is not None:
+        if not issue:
+            raise ConfigError("--repo needs --issue (a file holding the issue, or its text)")
+        return local_task(repo_path, issue, test_cmd=test_cmd)
+    assert task_file is not None
+    tasks = select_instances(load_tasks(task_file), [instance_id] if instance_id else None)
+    if len(tasks) != 1:
+        raise ConfigError(f"{task_file} holds {len(tasks)} tasks: choose one with --instance ID")
+    return tasks[0]
+
+
+def _print_dry_run(prompts: list[Any]) -> None:
+    total = 0
+    for record, tokens in prompts:
+        total += tokens * record.n
+        click.echo(f"===== {record.stage or 'model'}: ~{tokens} prompt tokens x n={record.n} =====")
+        for message in record.messages:
+            click.echo(f"--- {message['role']} ---")
+            click.echo(message["content"])
+    click.echo(f"{len(prompts)} distinct prompt(s); ~{total} prompt tokens before replies.")
+    click.echo(
+        "Later stages depend on the model's replies; these are the prompts a run starts with."
+    )
+
+
+def _print_summary(result: Any, task_dir: Path) -> None:
+    if result.patch:
+        click.echo(result.patch, nl=False)
+    else:
+        click.echo("No patch was chosen (no candidate survived).", err=True)
+    kept = [c for c in result.candidates if c["kept"]]
+    chosen = next((c for c in result.candidates if c["reason"].startswith("chosen")), None)
+    usage = result.usage
+    cost = "unknown" if usage.cost is None else f"${usage.cost:.4f}"
+    files = ", ".join(result.localization.get("files", [])[:5]) or "none"
+    click.echo("")
+    click.echo(f"locations : {files}")
+    click.echo(
+        f"candidates: {len(result.candidates)} sampled, {len(kept)} kept"
+        + (f"; chosen #{chosen['index']} with {chosen['votes']} vote(s)" if chosen else "")
+    )
+    for step in result.selection_steps:
+        click.echo(f"  - {step}")
+    for note in result.notes:
+        click.echo(f"  note: {note}")
+    for stage, spent in sorted(result.usage_by_stage.items()):
+        click.echo(
+            f"  {stage:<16} {spent.prompt_tokens:>8} in {spent.completion_tokens:>7} out "
+            f"{'unknown' if spent.cost is None else f'${spent.cost:.4f}'}"
+        )
+    click.echo(
+        f"tokens    : {usage.prompt_tokens} prompt, {usage.completion_tokens} completion"
+        f" ({result.cached_replies} replies from the store); cost {cost}"
+    )
+    click.echo(f"time      : {sum(result.timings.values()):.1f} s ({result.timings})")
+    click.echo(f"run dir   : {task_dir}")
+
+
+def _apply_to_checkout(repo: Path, patch: str) -> None:
+    from agentless.validate.patching import apply_patch
+
+    outcome = apply_patch(repo, patch, fallbacks=False)
+    if not outcome.applied:
+        raise ConfigError(f"the chosen patch did not apply to {repo}: {outcome.message}")
+    click.echo(f"applied to {repo}")

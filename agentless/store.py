@@ -87,7 +87,20 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
-    # Later capabilities (tasks, results, environments) append their migrations here.
+    Migration(
+        "0004_task_results",
+        """
+        CREATE TABLE task_results (
+            id          INTEGER PRIMARY KEY,
+            instance_id TEXT NOT NULL,
+            created_at  REAL NOT NULL,
+            patch       TEXT NOT NULL,
+            result      TEXT NOT NULL
+        );
+        CREATE INDEX task_results_instance ON task_results (instance_id);
+        """,
+    ),
+    # Later capabilities (batch state, environments) append their migrations here.
 ]
 
 
@@ -358,6 +371,29 @@ class Store:
     def total_usage(self) -> Usage:
         """Usage summed over every recorded call."""
         return sum(self.usage_by_stage().values(), Usage())
+
+    # --- task results -----------------------------------------------------------------------
+
+    def save_result(self, instance_id: str, patch: str, result: dict[str, Any]) -> None:
+        """Record one task's outcome (every run is kept; the latest wins on lookup)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO task_results (instance_id, created_at, patch, result) "
+                "VALUES (?, ?, ?, ?)",
+                (instance_id, time.time(), patch, json.dumps(result, ensure_ascii=False)),
+            )
+
+    def latest_result(self, instance_id: str) -> dict[str, Any] | None:
+        """The most recent result recorded for ``instance_id``, or ``None``."""
+        row = (
+            self.connect()
+            .execute(
+                "SELECT result FROM task_results WHERE instance_id = ? ORDER BY id DESC LIMIT 1",
+                (instance_id,),
+            )
+            .fetchone()
+        )
+        return None if row is None else dict(json.loads(row["result"]))
 
     # --- run metadata ---------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from agentless.config import RepairConfig
-from agentless.edits import apply_reply, render_diff
+from agentless.edits import EditResult, apply_reply, render_diff
 from agentless.model import Model
 from agentless.repair.context import Span, Window, code_windows
 from agentless.templates import render
@@ -89,7 +89,7 @@ def _apply_with_reflection(
     conversation = [*messages, {"role": "assistant", "content": reply}]
     applied = 0
     for attempt in range(config.reflections + 1):
-        result = apply_reply(replies[-1], current, config.edit_format)
+        result = _apply(replies[-1], current, config.edit_format)
         applied += result.applied
         current.update({p: t for p, t in result.files.items() if t is not None})
         for path, text in result.files.items():
@@ -100,7 +100,7 @@ def _apply_with_reflection(
             break
         if attempt == config.reflections:
             break
-        feedback = "\n\n".join(failures) or "No edits were found in your reply."
+        feedback = result.feedback or "No edits were found in your reply."
         conversation.append(
             {"role": "user", "content": render("repair_reflect.j2", feedback=feedback)}
         )
@@ -110,6 +110,16 @@ def _apply_with_reflection(
     new_files = _changed(files, current)
     patch = render_diff(files, new_files) if new_files else ""
     return RepairSample(0, 0, replies, patch, new_files, applied, failures)
+
+
+def _apply(reply: str, files: Mapping[str, str], edit_format: str) -> EditResult:
+    # Models asked for one format sometimes answer in another; a reply with no edit in the
+    # requested format gets one more reading with format detection.
+    result = apply_reply(reply, files, edit_format)
+    nothing_found = all(failure.reason == "no_edits" for failure in result.failed)
+    if result.applied == 0 and nothing_found and edit_format != "auto":
+        result = apply_reply(reply, files, "auto")
+    return result
 
 
 def _changed(before: Mapping[str, str], after: Mapping[str, str]) -> dict[str, str | None]:

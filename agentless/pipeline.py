@@ -1,0 +1,274 @@
+"""``run_task``: the whole flow for one task, top to bottom.
+
+    checkout & index -> localize -> repair (sample, apply) -> validate -> select -> TaskResult
+
+Each step is one call into its stage; this module only wires them together, meters model use per
+stage, times the steps and records the result.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentless.config import Config
+from agentless.localize import Localization, localize_task
+from agentless.model import Completion, Message, Model, Usage
+from agentless.repair.context import code_windows
+from agentless.repair.reproduce import write_reproduction
+from agentless.repair.sample import RepairSample, generate_repairs
+from agentless.repo.index import RepoIndex, index_for
+from agentless.repo.workspace import Workspace
+from agentless.select import Candidate, Selection, filter_candidates, select
+from agentless.tasks import Task
+from agentless.validate.candidates import (
+    ValidationPlan,
+    check_patches,
+    regression_files,
+    user_test_command,
+)
+from agentless.validate.environments import Environment, EnvironmentManager
+from agentless.validate.evaluate import default_cache_dir, environment_for_task
+from agentless.validate.recipes import Recipe
+from agentless.validate.sandbox import Sandbox
+
+
+class MeteredModel:
+    """Wraps a model to sum usage per stage for one task (the store keeps the call log)."""
+
+    def __init__(self, model: Model) -> None:
+        self.inner = model
+        self.by_stage: dict[str, Usage] = {}
+        self.cached_replies = 0
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    def complete(self, messages: Sequence[Message], **kw: Any) -> list[Completion]:
+        completions = self.inner.complete(messages, **kw)
+        stage = str(kw.get("stage", "")) or "other"
+        fresh = [c for c in completions if not c.cached]
+        self.cached_replies += len(completions) - len(fresh)
+        spent = sum((c.usage for c in fresh), Usage())
+        self.by_stage[stage] = self.by_stage.get(stage, Usage()) + spent
+        return completions
+
+    @property
+    def total(self) -> Usage:
+        return sum(self.by_stage.values(), Usage())
+
+
+@dataclass
+class TaskResult:
+    """Everything ``run_task`` decided, with what it cost."""
+
+    instance_id: str
+    model_name: str
+    patch: str
+    candidates: list[dict[str, Any]]
+    localization: dict[str, Any]
+    selection_steps: list[str]
+    usage: Usage
+    usage_by_stage: dict[str, Usage]
+    cached_replies: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def cost(self) -> float | None:
+        """Money spent on fresh model calls; ``None`` when a price is unknown."""
+        return self.usage.cost
+
+    def prediction(self) -> dict[str, str]:
+        """This result as one SWE-bench predictions row."""
+        return {
+            "instance_id": self.instance_id,
+            "model_name_or_path": self.model_name,
+            "model_patch": self.patch,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        return {
+            **self.prediction(),
+            "candidates": self.candidates,
+            "localization": self.localization,
+            "selection_steps": self.selection_steps,
+            "usage": self.usage.to_dict(),
+            "usage_by_stage": {k: v.to_dict() for k, v in self.usage_by_stage.items()},
+            "cached_replies": self.cached_replies,
+            "timings": self.timings,
+            "notes": self.notes,
+        }
+
+
+@dataclass
+class Services:
+    """Collaborators a run uses; built from the config when not given."""
+
+    workspace: Workspace
+    environments: EnvironmentManager
+    sandbox: Sandbox
+    local_python: Path
+
+    @classmethod
+    def from_config(cls, config: Config) -> Services:
+        cache = config.run.cache_dir or default_cache_dir()
+        return cls(
+            workspace=Workspace(cache, config.run.repo_url_template, config.run.mirrors_dir),
+            environments=EnvironmentManager(config.validate_.env_dir or cache / "envs"),
+            sandbox=Sandbox.from_config(config.validate_),
+            local_python=Path(config.validate_.python or sys.executable),
+        )
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, step: str) -> Iterator[None]:
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[step] = round(time.monotonic() - start, 3)
+
+
+def run_task(
+    task: Task,
+    model: Model,
+    config: Config | None = None,
+    *,
+    services: Services | None = None,
+    validate: bool = True,
+) -> TaskResult:
+    """Localize, repair, validate and select for one task; ``TaskResult.patch`` is '' when no
+    candidate survived."""
+    config = config or Config()
+    services = services or Services.from_config(config)
+    metered = MeteredModel(model)
+    timer = _Timer()
+    commit = services.workspace.resolve(task.repo, task.base_commit)
+    with timer("index"):
+        index = index_for(services.workspace, task.repo, commit)
+    with timer("localize"):
+        located = localize_task(task, index, metered, config.localize)
+    files = _located_files(index, located)
+    with timer("repair"):
+        samples = generate_repairs(
+            metered, task.problem_statement, files, located.location_sets, config.repair
+        )
+    candidates = [_candidate(n, sample, files) for n, sample in enumerate(samples)]
+    notes: list[str] = []
+    if validate and filter_candidates(candidates):
+        with timer("validate"):
+            notes = _validate(task, commit, candidates, files, located, metered, config, services)
+    selection = select(candidates)
+    return _result(task, metered, located, samples, selection, timer.seconds, notes)
+
+
+def _located_files(index: RepoIndex, located: Localization) -> dict[str, str]:
+    paths = {path for loc in located.location_sets for path in loc} | set(located.files)
+    return {path: index.read_text(path) for path in sorted(paths) if path in index.files}
+
+
+def _candidate(number: int, sample: RepairSample, files: Mapping[str, str]) -> Candidate:
+    return Candidate(
+        index=number,
+        patch=sample.patch,
+        new_files=sample.new_files,
+        old_files=files,
+        location_set=sample.location_set,
+    )
+
+
+def _validate(
+    task: Task,
+    commit: str,
+    candidates: list[Candidate],
+    files: Mapping[str, str],
+    located: Localization,
+    model: Model,
+    config: Config,
+    services: Services,
+) -> list[str]:
+    """Run the validators once per distinct patch and copy the verdicts onto candidates."""
+    usable = [c for c in candidates if c.kept]
+    patches = {c.key: c.patch for c in reversed(usable)}  # earliest sample's text per key
+    edited = sorted({path for c in usable for path in c.new_files})
+    script = ""
+    if config.validate_.reproduction:
+        windows = code_windows(files, located.location_sets[0] if located.location_sets else {}, 5)
+        script = write_reproduction(model, task.problem_statement, windows)
+    with services.workspace.checkout(task.repo, commit) as tree:
+        env = _environment(task, services)
+        plan = ValidationPlan(
+            tree=tree,
+            env=env,
+            sandbox=services.sandbox,
+            regression_tests=regression_files(tree, edited) if config.validate_.regression else (),
+            test_command=user_test_command(task.test_cmd) if task.test_cmd else None,
+            reproduction_script=script,
+            timeout=config.validate_.timeout,
+        )
+        checks = check_patches(plan, patches)
+    notes = sorted({note for result in checks.values() for note in result.notes})
+    for candidate in usable:
+        result = checks[candidate.key]
+        candidate.regression_failures = result.regression_failures
+        candidate.reproduction_passed = result.reproduction_passed
+    return notes
+
+
+def _environment(task: Task, services: Services) -> Environment:
+    if task.kind == "swebench":
+        return environment_for_task(task, services.workspace, services.environments)
+    return Environment.from_python(services.local_python, Recipe(python="", log_parser="pytest"))
+
+
+def _result(
+    task: Task,
+    metered: MeteredModel,
+    located: Localization,
+    samples: Sequence[RepairSample],
+    selection: Selection,
+    timings: dict[str, float],
+    notes: list[str],
+) -> TaskResult:
+    records = []
+    for candidate, sample in zip(selection.candidates, samples, strict=True):
+        records.append(
+            {
+                "index": candidate.index,
+                "location_set": candidate.location_set,
+                "patch": candidate.patch,
+                "kept": candidate.kept,
+                "reason": candidate.reason,
+                "votes": candidate.votes,
+                "key": candidate.key,
+                "regression_failures": candidate.regression_failures,
+                "reproduction_passed": candidate.reproduction_passed,
+                "edit_failures": sample.failures,
+                "replies": sample.replies,
+            }
+        )
+    return TaskResult(
+        instance_id=task.instance_id,
+        model_name=metered.name,
+        patch=selection.patch,
+        candidates=records,
+        localization=located.to_dict(),
+        selection_steps=selection.steps,
+        usage=metered.total,
+        usage_by_stage=dict(metered.by_stage),
+        cached_replies=metered.cached_replies,
+        timings=timings,
+        notes=notes,
+    )

@@ -1,0 +1,219 @@
+"""End to end: a real repository with a real bug and real tests, a scripted model server.
+
+The server answers each stage like a model would: localization replies naming real places, a
+reproduction script, and repairs that are malformed, wrong, or right in different forms.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from agentless.cli import main
+from agentless.config import Config, load_config
+from agentless.model import OpenAICompatibleModel
+from agentless.pipeline import Services, run_task
+from agentless.runner import run_one
+from agentless.store import Store
+from agentless.tasks import local_task
+from agentless.testing.server import ScriptedServer
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "textstats"
+TEST_CMD = "python -m pytest -q -p no:cacheprovider tests"
+
+MALFORMED = "The bug is in median. I would change the indexing so it averages the middle values."
+WRONG = """textstats/core.py
+```python
+<<<<<<< SEARCH
+    return ordered[middle]
+=======
+    return ordered[middle - 1]
+>>>>>>> REPLACE
+```
+"""
+RIGHT_DIFF = """The even case must average the two middle values.
+
+textstats/core.py
+```python
+<<<<<<< SEARCH
+    middle = len(ordered) // 2
+    return ordered[middle]
+=======
+    middle = len(ordered) // 2
+    if len(ordered) % 2 == 0:
+        return (ordered[middle - 1] + ordered[middle]) / 2
+    return ordered[middle]
+>>>>>>> REPLACE
+```
+"""
+RIGHT_UDIFF = """```diff
+--- a/textstats/core.py
++++ b/textstats/core.py
+@@ -30,3 +30,5 @@
+     ordered = sorted(values)
+     middle = len(ordered) // 2
++    if len(ordered) % 2 == 0:  # even: average the two middle values
++        return (ordered[middle - 1] + ordered[middle]) / 2
+     return ordered[middle]
+```
+"""
+REPRO = """```python
+from textstats import median
+if median([4, 1, 3, 2]) == 2.5:
+    print("Issue resolved")
+else:
+    print("Issue reproduced")
+```
+"""
+
+
+def script(srv: ScriptedServer) -> None:
+    srv.on("# Repository files", "```\ntextstats/core.py\n```")
+    srv.on("# Candidate files", "```\ntextstats/core.py\nfunction: median\n```")
+    srv.on("# Relevant code", "```\ntextstats/core.py\nfunction: median\n```")
+    srv.on("Write a standalone Python script", REPRO)
+    srv.on("could not be applied", MALFORMED)
+    srv.on("# Source code", MALFORMED, WRONG, RIGHT_UDIFF, RIGHT_DIFF, WRONG)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    target = tmp_path / "textstats"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    return target
+
+
+def config_for(srv: ScriptedServer, tmp_path: Path) -> Config:
+    return load_config(
+        Path("/dev/null"),
+        env={},
+        overrides={
+            "model": {"name": "scripted", "base_url": srv.url, "backoff_base": 0.01},
+            "localize": {"window_samples": 1},
+            "repair": {"samples": 5, "reflections": 1},
+            "run": {"cache_dir": tmp_path / "cache"},
+            "validate": {"timeout": 120},
+        },
+    )
+
+
+def test_pipeline_chooses_a_patch_that_makes_the_tests_pass(repo: Path, tmp_path: Path) -> None:
+    with ScriptedServer() as srv:
+        script(srv)
+        config = config_for(srv, tmp_path)
+        task = local_task(repo, str(repo / "ISSUE.md"), test_cmd=TEST_CMD)
+        before = (repo / "textstats" / "core.py").read_text()
+        outcome = run_one(task, config, tmp_path / "run")
+    result = outcome.result
+    assert (repo / "textstats" / "core.py").read_text() == before, "user checkout modified"
+    reasons = [c["reason"] for c in result.candidates]
+    assert len(result.candidates) == 5
+    assert reasons[0] == "empty patch"  # malformed, even after a reflection
+    assert reasons[1] == reasons[4] == "reproduction test fails"  # wrong fixes
+    assert result.candidates[2]["key"] == result.candidates[3]["key"]  # udiff == diff, normalized
+    assert reasons[2].startswith("chosen with 2 vote(s)")
+    assert reasons[3] == "same patch as the chosen one"
+    assert [c["reproduction_passed"] for c in result.candidates[1:]] == [False, True, True, False]
+    failures = [c["regression_failures"] for c in result.candidates[1:]]
+    assert failures[1] == failures[2] == 0
+    assert failures[0] == failures[3] == 2  # the wrong fix breaks the odd case too
+    # The chosen patch really makes the repository's own tests pass.
+    subprocess.run(["git", "apply", "-"], input=result.patch, text=True, cwd=repo, check=True)
+    tests = subprocess.run(
+        ["unshare", "-n", "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
+    assert tests.returncode == 0, tests.stdout
+    stored = json.loads((outcome.task_dir / "result.json").read_text())
+    assert stored["model_patch"] == result.patch
+    assert len(stored["candidates"]) == 5
+    assert {"localize.files", "repair", "reproduce"} <= set(result.usage_by_stage)
+
+
+def test_repeated_run_is_answered_from_the_store(repo: Path, tmp_path: Path) -> None:
+    with ScriptedServer() as srv:
+        script(srv)
+        config = config_for(srv, tmp_path)
+        task = local_task(repo, str(repo / "ISSUE.md"), test_cmd=TEST_CMD)
+        first = run_one(task, config, tmp_path / "run").result
+        calls = len(srv.chat_requests)
+        second = run_one(task, config, tmp_path / "run").result
+        assert len(srv.chat_requests) == calls, "the second run called the server"
+    assert second.patch == first.patch != ""
+    assert second.cached_replies > 0
+    assert second.usage.prompt_tokens == 0
+    with Store.for_run(tmp_path / "run") as store:
+        assert store.latest_result(task.instance_id)["model_patch"] == first.patch
+
+
+def test_cli_run_prints_patch_summary_and_run_dir(repo: Path, tmp_path: Path) -> None:
+    with ScriptedServer() as srv:
+        script(srv)
+        args = [
+            "run",
+            "--repo",
+            str(repo),
+            "--issue",
+            str(repo / "ISSUE.md"),
+            "--test-cmd",
+            TEST_CMD,
+            "--model",
+            "scripted",
+            "--base-url",
+            srv.url,
+            "--locations",
+            "1",
+            "--samples",
+            "5",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--out",
+            str(tmp_path / "run"),
+        ]
+        result = CliRunner().invoke(main, args, env={"OPENAI_API_KEY": ""})
+    assert result.exit_code == 0, result.output
+    assert "diff --git a/textstats/core.py b/textstats/core.py" in result.output
+    assert "chosen #2 with 2 vote(s)" in result.output
+    assert f"run dir   : {tmp_path / 'run'}" in result.output
+
+
+def test_cli_dry_run_calls_no_model(repo: Path, tmp_path: Path) -> None:
+    args = [
+        "run",
+        "--repo",
+        str(repo),
+        "--issue",
+        "median is wrong for even lists",
+        "--dry-run",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    ]
+    result = CliRunner().invoke(main, args, env={"AGENTLESS_MODEL": "", "OPENAI_BASE_URL": ""})
+    assert result.exit_code == 0, result.output
+    assert "localize.files: ~" in result.output
+    assert "repair: ~" in result.output
+    assert "prompt tokens before replies" in result.output
+
+
+def test_cli_run_without_a_model_says_what_to_set(repo: Path, tmp_path: Path) -> None:
+    args = ["run", "--repo", str(repo), "--issue", "x", "--cache-dir", str(tmp_path / "c")]
+    result = CliRunner().invoke(main, args, env={"AGENTLESS_MODEL": "", "OPENAI_BASE_URL": ""})
+    assert result.exit_code == 2
+    assert "AGENTLESS_MODEL" in result.output
+
+
+def test_library_form(repo: Path, tmp_path: Path) -> None:
+    with ScriptedServer() as srv:
+        script(srv)
+        config = config_for(srv, tmp_path)
+        model = OpenAICompatibleModel("scripted", srv.url)
+        task = local_task(repo, "median is wrong for even lists", test_cmd=TEST_CMD)
+        result = run_task(task, model, config, services=Services.from_config(config))
+    assert "(ordered[middle - 1] + ordered[middle]) / 2" in result.patch
