@@ -28,8 +28,11 @@ test: lint
 test-slow: $(STAMP)
 	$(BIN)/pytest -q -m slow
 
+# The pipeline on the bundled example, against the model configured in the environment
+# (AGENTLESS_MODEL, OPENAI_BASE_URL, OPENAI_API_KEY) or in ./agentless.toml.
 demo: $(STAMP)
-	@echo "make demo arrives with the pipeline (issue 6); until then see README.md for what works."
+	$(BIN)/agentless run --repo examples/textstats --issue examples/textstats/ISSUE.md \
+		--test-cmd "python -m pytest -q -p no:cacheprovider tests" --out runs/demo
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

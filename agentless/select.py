@@ -113,16 +113,16 @@ def filter_candidates(candidates: Sequence[Candidate]) -> list[Candidate]:
 
 
 def _narrow(
-    pool: list[Candidate], keep: list[Candidate], label: str, steps: list[str]
+    pool: list[Candidate], keep: list[Candidate], step: str, reason: str, steps: list[str]
 ) -> list[Candidate]:
     if not keep:
-        steps.append(f"{label}: no candidate qualifies; step skipped")
+        steps.append(f"{step}: no candidate passes; step skipped")
         return pool
     for candidate in pool:
         if candidate not in keep:
             candidate.kept = False
-            candidate.reason = label
-    steps.append(f"{label}: {len(keep)} of {len(pool)} kept")
+            candidate.reason = reason
+    steps.append(f"{step}: {len(keep)} of {len(pool)} kept")
     return keep
 
 
@@ -134,12 +134,13 @@ def select(candidates: Sequence[Candidate]) -> Selection:
     steps.append(f"filter: {len(pool)} of {len(all_candidates)} usable")
     if pool and any(c.reproduction_passed is not None for c in pool):
         keep = [c for c in pool if c.reproduction_passed]
-        pool = _narrow(pool, keep, "reproduction test fails", steps)
+        pool = _narrow(pool, keep, "reproduction test", "reproduction test fails", steps)
     ran = [c for c in pool if c.regression_failures is not None]
     if ran:
         fewest = min(c.regression_failures or 0 for c in ran)
         keep = [c for c in ran if c.regression_failures == fewest]
-        pool = _narrow(pool, keep, f"more than {fewest} regression failure(s)", steps)
+        step = f"regression tests (fewest failures: {fewest})"
+        pool = _narrow(pool, keep, step, f"more than {fewest} regression failure(s)", steps)
     if not pool:
         return Selection(None, all_candidates, steps)
     votes = Counter(c.key for c in pool)
