@@ -43,9 +43,10 @@ _SECRET_NAME = re.compile(r"(API_KEY|TOKEN|SECRET|PASSW|CREDENTIAL)", re.IGNOREC
 
 
 def default_env_dir() -> Path:
-    """The user's cache folder for environments (``$XDG_CACHE_HOME`` or ``~/.cache``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "agentless" / "envs"
+    """``envs/`` in the user's agentless cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``)."""
+    from agentless.repo.workspace import default_cache_dir
+
+    return default_cache_dir() / "envs"
 
 
 @dataclass(frozen=True)

@@ -26,13 +26,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from agentless.errors import RepoError, TaskError, ValidationError
-from agentless.repo.workspace import Workspace
+from agentless.repo.workspace import Workspace, default_cache_dir
 from agentless.tasks import Task
 from agentless.validate.environments import (
     Environment,
     EnvironmentManager,
     EnvSpec,
-    default_env_dir,
 )
 from agentless.validate.grading import Grade, grade_log, instance_report
 from agentless.validate.patching import apply_patch
@@ -341,11 +340,6 @@ def run_evaluation(
             resume=resume,
             on_result=advance,
         )
-
-
-def default_cache_dir() -> Path:
-    """The user's cache folder for agentless (``$XDG_CACHE_HOME`` or ``~/.cache``)."""
-    return default_env_dir().parent
 
 
 @contextlib.contextmanager
