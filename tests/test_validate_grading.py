@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+from agentless.errors import EnvironmentBuildError
+from agentless.validate.environments import Environment, detect_import_roots
 from agentless.validate.grading import grade_log, instance_report, resolution, status_report
+from agentless.validate.interpreters import find_python
 from agentless.validate.recipes import Recipe, auto_recipe, recipe_for
 from agentless.validate.testrun import (
     END_MARKER,
@@ -178,3 +183,26 @@ def test_registry_and_automatic_recipes(tmp_path: Path) -> None:
     assert recipe.requirements == ("requirements-dev.txt",)
     assert recipe.python in {"3.8", "3.9", "3.10"}
     assert Recipe(python="3.9").digest() != Recipe(python="3.10").digest()
+
+
+def test_interpreter_discovery_and_import_roots(tmp_path: Path) -> None:
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    exe = find_python(version)
+    out = subprocess.run([str(exe), "-c", "import sys; print(sys.version_info[:2])"],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert out.strip() == str(tuple(sys.version_info[:2]))
+    try:
+        find_python("1.9")
+    except EnvironmentBuildError as exc:
+        assert "install it" in str(exc)
+    else:
+        raise AssertionError("Python 1.9 should not be found")
+
+    assert detect_import_roots(tmp_path) == ["."]
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "src" / "pkg" / "__init__.py").write_text("")
+    assert detect_import_roots(tmp_path) == ["src", "."]
+    env = Environment.from_python(Path(sys.executable), Recipe(python=version))
+    variables = env.test_env(tmp_path)
+    assert variables["PYTHONPATH"].split(":") == [str(tmp_path / "src"), str(tmp_path)]
+    assert variables["PATH"].startswith(str(Path(sys.executable).parent))
