@@ -26,6 +26,8 @@ _EXPORTS: dict[str, str] = {
     "Store": "agentless.store",
     "Task": "agentless.tasks",
     "load_tasks": "agentless.tasks",
+    "run_task": "agentless.pipeline",
+    "TaskResult": "agentless.pipeline",
     "Workspace": "agentless.repo.workspace",
     "RepoIndex": "agentless.repo.index",
     "load_index": "agentless.repo.index",
