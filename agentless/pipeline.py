@@ -23,7 +23,7 @@ from agentless.repair.context import code_windows
 from agentless.repair.reproduce import write_reproduction
 from agentless.repair.sample import RepairSample, generate_repairs
 from agentless.repo.index import RepoIndex, index_for
-from agentless.repo.workspace import Workspace
+from agentless.repo.workspace import Workspace, default_cache_dir
 from agentless.select import Candidate, Selection, filter_candidates, select
 from agentless.tasks import Task
 from agentless.validate.candidates import (
@@ -33,7 +33,7 @@ from agentless.validate.candidates import (
     user_test_command,
 )
 from agentless.validate.environments import Environment, EnvironmentManager
-from agentless.validate.evaluate import default_cache_dir, environment_for_task
+from agentless.validate.evaluate import environment_for_task
 from agentless.validate.recipes import Recipe
 from agentless.validate.sandbox import Sandbox
 
