@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from agentless.config import Price
-from agentless.errors import ModelUnavailableError, StoreError
+from agentless.errors import ModelRequestError, ModelUnavailableError, StoreError
 from agentless.model import CallRecorder, OpenAICompatibleModel
 from agentless.store import MIGRATIONS, Migration, Store
 from agentless.testing import Fault, ScriptedServer
@@ -252,3 +252,15 @@ def test_two_processes_write_concurrently(tmp_path: Path) -> None:
     assert conn.execute("SELECT COUNT(*) FROM model_calls").fetchone()[0] == 30
     assert conn.execute("SELECT COUNT(*) FROM response_cache").fetchone()[0] == 60
     conn.close()
+
+
+def test_refusal_after_a_retry_is_recorded_with_its_attempts(tmp_path: Path) -> None:
+    with Store.for_run(tmp_path) as store, ScriptedServer() as srv:
+        model = OpenAICompatibleModel("m", srv.url, recorder=store, backoff_base=0.001)
+        srv.inject(Fault.http(503)).inject(Fault.http(400, message="bad stop sequence"))
+        with pytest.raises(ModelRequestError, match="bad stop sequence") as info:
+            model.complete(MESSAGES, stage="s")
+        assert info.value.attempts == 2
+        [call] = store.calls("s")
+        assert call.status == 400 and call.usage.retries == 1
+        assert "bad stop sequence" in call.error

@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -253,7 +252,6 @@ class OpenAICompatibleModel:
             trust_env=not _is_loopback(self.base_url),
         )
         self._n_supported = True
-        self._lock = threading.Lock()
 
     @classmethod
     def from_config(
@@ -505,6 +503,9 @@ class OpenAICompatibleModel:
             tries += 1
             try:
                 reply = attempt()
+            except ModelError as exc:
+                exc.attempts = tries  # e.g. a 400 after a 503: the record shows the retry
+                raise
             except _Retryable as exc:
                 delay = self.retry.next_delay(tries, slept, exc.retry_after)
                 if delay is None:
