@@ -87,15 +87,23 @@ class PeakMemory:
 
 def index_once(git_dir: str, commit: str, cache: str) -> dict[str, Any]:
     """One index load in this (fresh) process: seconds, peak memory, what was built."""
+    import resource
+
+    def cpu() -> float:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)  # helpers and git, once reaped
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
     with PeakMemory() as memory:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu()
         from agentless.repo.index import load_index  # imports count: a user pays them too
 
         index = load_index(Path(git_dir), commit, cache_dir=Path(cache))
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, cpu() - cpu_started
     stats = index.stats()
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "peak_total_mb": memory.total / 2**20,
         "peak_main_mb": memory.main / 2**20,
         "from_cache": index.from_cache,
@@ -151,12 +159,16 @@ def index_benchmark(args: argparse.Namespace) -> None:
         f"{args.repo} @ {args.commit[:12]}: {first['files']} files kept, "
         f"{first['searchable']} indexed source files, {first['lines']} lines, excluded {first['excluded']}"
     )
-    print(f"runs: {args.runs} (median; each in a fresh interpreter, imports included)\n")
-    print("| build | seconds | peak RSS, all processes (MB) | peak RSS, main process (MB) |")
-    print("|---|---|---|---|")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"runs: {args.runs} (median; each in a fresh interpreter, imports included); load {load}\n"
+    )
+    print("| build | seconds | CPU seconds | peak RSS, all processes (MB) | peak RSS, main (MB) |")
+    print("|---|---|---|---|---|")
     for name, runs in (("cold", cold), ("warm (cache)", warm)):
         print(
             f"| {name} | {statistics.median(r['seconds'] for r in runs):.2f} "
+            f"| {statistics.median(r['cpu_seconds'] for r in runs):.2f} "
             f"| {statistics.median(r['peak_total_mb'] for r in runs):.0f} "
             f"| {statistics.median(r['peak_main_mb'] for r in runs):.0f} |"
         )
