@@ -76,8 +76,19 @@ def handle_errors(func: F) -> F:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="agentless")
-def main() -> None:
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+def main(quiet: bool) -> None:
     """Agentless code repair: localize, repair as diffs, apply, validate, select."""
+    import logging
+
+    # Progress and retry warnings go to stderr; stdout stays for results (patches, JSON).
+    root = logging.getLogger("agentless")
+    root.setLevel(logging.WARNING if quiet else logging.INFO)
+    if not any(getattr(h, "_agentless_cli", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        handler._agentless_cli = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
 
 
 # --- commands -----------------------------------------------------------------------------

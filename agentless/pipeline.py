@@ -8,6 +8,7 @@ stage, times the steps and records the result.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -36,6 +37,8 @@ from agentless.validate.environments import Environment, EnvironmentManager
 from agentless.validate.evaluate import environment_for_task
 from agentless.validate.recipes import Recipe
 from agentless.validate.sandbox import Sandbox
+
+log = logging.getLogger(__name__)
 
 
 class MeteredModel:
@@ -156,21 +159,29 @@ def run_task(
     metered = MeteredModel(model)
     timer = _Timer()
     commit = services.workspace.resolve(task.repo, task.base_commit)
+    log.info("%s: indexing %s at %s", task.instance_id, task.repo, commit[:12])
     with timer("index"):
         index = index_for(services.workspace, task.repo, commit)
+    log.info("%s: localizing", task.instance_id)
     with timer("localize"):
         located = localize_task(task, index, metered, config.localize)
     files = _located_files(index, located)
+    log.info("%s: repairing %d location set(s)", task.instance_id, len(located.location_sets))
     with timer("repair"):
         samples = generate_repairs(
             metered, task.problem_statement, files, located.location_sets, config.repair
         )
     candidates = [_candidate(n, sample, files) for n, sample in enumerate(samples)]
     notes: list[str] = []
-    if validate and filter_candidates(candidates):
+    usable = filter_candidates(candidates)
+    if validate and usable:
+        log.info(
+            "%s: validating %d distinct patch(es)", task.instance_id, len({c.key for c in usable})
+        )
         with timer("validate"):
             notes = _validate(task, commit, candidates, files, located, metered, config, services)
     selection = select(candidates)
+    log.info("%s: %s", task.instance_id, selection.steps[-1])
     return _result(task, metered, located, samples, selection, timer.seconds, notes)
 
 
