@@ -1,8 +1,8 @@
 """Per-file work of an index build, run in worker processes (standard library only).
 
-A worker reads its share of blobs through its own ``git cat-file --batch``, parses skeletons
-and counts terms, and returns compact values (strings and byte arrays) so that results pickle
-and unpickle cheaply in the parent.
+The parent reads every blob through one ``git cat-file --batch`` and hands a helper process its
+share; each process parses skeletons and counts terms, and results are compact values (strings
+and byte arrays) that pickle and unpickle cheaply.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pickle
 import sys
 from array import array
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,15 +52,19 @@ def unpack_terms(bag: TermBag) -> tuple[list[str], array[int]]:
 
 
 def scan_files(git_dir: str, jobs: list[ScanJob]) -> list[ScanResult]:
-    """Scan ``jobs`` in order; each result is a ``ScanResult`` tuple."""
+    """Scan ``jobs`` in order, reading their blobs from ``git_dir``."""
+    with BlobReader(Path(git_dir)) as reader:
+        return scan_blobs(jobs, reader.read_many(job.blob for job in jobs))
+
+
+def scan_blobs(jobs: list[ScanJob], blobs: Iterable[bytes]) -> list[ScanResult]:
+    """Scan ``jobs`` whose contents are ``blobs`` (in the same order)."""
     # An AST is many small objects and creates no cycles: the cycle collector would only
     # walk them over and over.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        with BlobReader(Path(git_dir)) as reader:
-            data = reader.read_many(job.blob for job in jobs)
-            return [scan_text(job, blob) for job, blob in zip(jobs, data, strict=True)]
+        return [scan_text(job, blob) for job, blob in zip(jobs, blobs, strict=True)]
     finally:
         if was_enabled:
             gc.enable()
@@ -86,9 +90,9 @@ def scan_text(job: ScanJob, data: bytes) -> ScanResult:
 
 
 def main() -> None:
-    """Helper-process entry: pickled ``(git_dir, jobs)`` on stdin, pickled results on stdout."""
-    git_dir, jobs = pickle.load(sys.stdin.buffer)
-    results = scan_files(git_dir, jobs)
+    """Helper-process entry: pickled ``(jobs, blobs)`` on stdin, pickled results on stdout."""
+    jobs, blobs = pickle.load(sys.stdin.buffer)
+    results = scan_blobs(jobs, blobs)
     sys.stdout.buffer.write(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
     sys.stdout.buffer.flush()
 

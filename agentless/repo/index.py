@@ -1,8 +1,8 @@
 """The repository index: kept files, Python skeletons, and fielded BM25 retrieval.
 
-Built from git objects at a commit (no checkout): ``git ls-tree`` lists the files, worker
-processes read their share of blobs through ``git cat-file --batch``, parse skeletons and count
-terms; the main process builds the BM25 fields. The result is cached on disk as one ``.npz``
+Built from git objects at a commit (no checkout): ``git ls-tree`` lists the files, one
+``git cat-file --batch`` reads them, this process and a helper parse skeletons and count terms,
+and this process builds the BM25 fields. The result is cached on disk as one ``.npz``
 file per (root tree, index version, options) — equal content shares one cache entry.
 """
 
@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from agentless.errors import RepoError
 from agentless.repo._git import run_git
-from agentless.repo._scan import ScanJob, ScanResult, scan_files, unpack_terms
+from agentless.repo._scan import ScanJob, ScanResult, scan_blobs, scan_files, unpack_terms
 from agentless.repo.filetree import (
+    BlobReader,
     FileRole,
     TreeFile,
     excluded_reason,
@@ -310,8 +311,15 @@ def _scan(
     if options.workers <= 1 or total < options.parallel_min_bytes or len(jobs) < 2:
         return scan_files(str(git_dir), jobs)
     mine, *theirs = _shards(jobs, sizes, options.workers)
-    helpers = [_Helper(git_dir, shard) for shard in theirs]
-    results = scan_files(str(git_dir), mine)
+    # One git process reads everything, helpers' shares first so they start at once, and
+    # exits before the parsing starts: its memory is not held through the build.
+    with BlobReader(git_dir) as reader:
+        helpers = [
+            _Helper(shard, list(reader.read_many(j.blob for j in shard))) for shard in theirs
+        ]
+        blobs = list(reader.read_many(job.blob for job in mine))
+    results = scan_blobs(mine, blobs)
+    del blobs
     for helper in helpers:
         results.extend(helper.results())
     return results
@@ -324,7 +332,7 @@ class _Helper:
     re-import of the caller's ``__main__``, and nothing inherited but the environment.
     """
 
-    def __init__(self, git_dir: Path, jobs: list[ScanJob]) -> None:
+    def __init__(self, jobs: list[ScanJob], blobs: list[bytes]) -> None:
         import pickle
         import subprocess
         import sys
@@ -342,7 +350,7 @@ class _Helper:
             stderr=subprocess.PIPE,
             env=env,
         )
-        payload = pickle.dumps((str(git_dir), jobs), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps((jobs, blobs), protocol=pickle.HIGHEST_PROTOCOL)
         self._output: tuple[bytes, bytes] = (b"", b"")
         # communicate() in a thread: this process scans its own shard meanwhile.
         self._thread = threading.Thread(target=self._talk, args=(payload,), daemon=True)

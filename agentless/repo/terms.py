@@ -43,12 +43,13 @@ def identifier_terms(word: str) -> tuple[str, ...]:
     return tuple(terms)
 
 
-def term_counts(text: str) -> Counter[str]:
+def term_counts(text: str) -> dict[str, int]:
     """Terms of ``text`` with their counts (identifiers, words in comments and strings alike)."""
-    counts: Counter[str] = Counter()
+    counts: dict[str, int] = {}
+    get = counts.get  # a plain dict and a bound get: this loop runs for every word of a repo
     for word, n in Counter(_WORD.findall(text)).items():
         for term in identifier_terms(word):
-            counts[term] += n
+            counts[term] = get(term, 0) + n
     return counts
 
 
