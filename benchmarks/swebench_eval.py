@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from agentless.config import load_config
+from agentless.errors import RepoError
 from agentless.repo import Workspace
 from agentless.tasks import Task, load_tasks, select_instances
 from agentless.validate.evaluate import run_evaluation
@@ -39,15 +40,23 @@ def wrong_patch(workspace: Workspace, task: Task) -> str:
     target = next((p for p in files_in_patch(task.patch) if p.endswith(".py")), None)
     if target is None:
         return ""
-    with workspace.checkout(task.repo, task.base_commit) as tree:
-        path = tree / target
-        if not path.is_file():
-            return ""
-        text = path.read_text(encoding="utf-8")
-        path.write_text(text + ("" if text.endswith("\n") else "\n") + "# not a fix\n")
-        return subprocess.run(
-            ["git", "-C", str(tree), "diff"], capture_output=True, text=True, check=True
-        ).stdout
+    try:
+        with workspace.checkout(task.repo, task.base_commit) as tree:
+            return _append_comment(tree, target)
+    except RepoError as exc:  # e.g. no mirror: the eval reports it as infrastructure
+        print(f"{task.instance_id}: no wrong patch ({exc})", file=sys.stderr)
+        return "# no patch: repository unavailable\n"
+
+
+def _append_comment(tree: Path, target: str) -> str:
+    path = tree / target
+    if not path.is_file():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + ("" if text.endswith("\n") else "\n") + "# not a fix\n")
+    return subprocess.run(
+        ["git", "-C", str(tree), "diff"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def write_predictions(path: Path, patches: dict[str, str], model: str) -> Path:
