@@ -55,7 +55,7 @@ def _rss(pid: int) -> int:
 class PeakMemory:
     """Samples the RSS of this process and all its descendants every few milliseconds."""
 
-    def __init__(self, interval: float = 0.005) -> None:
+    def __init__(self, interval: float = 0.01) -> None:
         self.interval = interval
         self.total = 0
         self.main = 0
