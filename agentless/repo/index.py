@@ -277,6 +277,8 @@ def build_index(
 
 
 def _rev_parse(git_dir: Path, commit: str) -> str:
+    if commit.startswith("-"):
+        raise RepoError(f"invalid commit {commit!r}: give a commit id, branch or tag")
     proc = run_git(
         ["rev-parse", "--verify", "--quiet", f"{commit or 'HEAD'}^{{commit}}"],
         git_dir=git_dir,

@@ -180,14 +180,12 @@ class Workspace:
         repository with uncommitted changes cannot stand for '' (its HEAD would silently
         drop them).
         """
+        if commit.startswith("-"):
+            raise RepoError(f"invalid commit {commit!r}: give a commit id, branch or tag")
         source = self.source(repo)
         mirror = self.mirror(repo)
         if source.kind == "dir":
-            return (
-                self._snapshot(source, mirror)
-                if not commit
-                else self._known(mirror, commit, source)
-            )
+            return self._known(mirror, commit, source) if commit else self._snapshot(source, mirror)
         if not commit:
             if source.kind == "git" and (Path(source.location) / ".git").exists():
                 self._refuse_dirty(Path(source.location))
