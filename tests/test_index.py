@@ -216,6 +216,8 @@ def test_unknown_commit(repo):
     root, _ = repo
     with pytest.raises(RepoError, match="not found"):
         load_index(root / ".git", "f" * 40)
+    with pytest.raises(RepoError, match="invalid commit"):
+        load_index(root / ".git", "--all")
 
 
 def test_index_for_workspace_plain_folder(tmp_path):

@@ -71,6 +71,8 @@ def test_unknown_commit_is_a_clear_error(tmp_path, source):
         ws.checkout(str(repo), "0" * 40),
     ):
         pass
+    with pytest.raises(RepoError, match="invalid commit"):
+        ws.resolve(str(repo), "--output=/tmp/x")
 
 
 def test_missing_repo_is_a_clear_error(tmp_path):
