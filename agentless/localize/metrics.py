@@ -94,14 +94,16 @@ def recall_report(
         "gold_files": gold.files,
         "gold_functions": {p: sorted(names) for p, names in gold.functions.items()},
         "retrieval": {f"file_recall@{k}": file_recall(retrieved[:k], gold) for k in KS},
-        "files": {
-            "model_file_recall": file_recall(localization.model_files, gold),
-            "file_recall": file_recall(localization.files, gold),
-        },
-        "elements": {
-            "file_recall": file_recall([e.path for e in localization.elements], gold),
-            "function_recall": element_function_recall(localization.elements, gold),
-        },
+    }
+    if not localization.stages:  # retrieval only: no model stage to measure
+        return report
+    report["files"] = {
+        "model_file_recall": file_recall(localization.model_files, gold),
+        "file_recall": file_recall(localization.files, gold),
+    }
+    report["elements"] = {
+        "file_recall": file_recall([e.path for e in localization.elements], gold),
+        "function_recall": element_function_recall(localization.elements, gold),
     }
     sets = localization.location_sets
     if sets:

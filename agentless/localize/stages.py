@@ -278,7 +278,7 @@ def spans_of(elements: Sequence[ElementRef]) -> LocationSet:
         spans = found.setdefault(element.path, [])
         if element.kind != "file":
             spans.append((element.start, element.end))
-    return found
+    return {path: sorted(set(spans)) for path, spans in found.items()}
 
 
 def _distinct(sets: list[LocationSet]) -> list[LocationSet]:
