@@ -59,6 +59,7 @@ def test_localize_retrieval_only_json(task_file, tmp_path):
     assert data["retrieved"][0][0] == "calc/ops.py"
     assert data["stages"] == [] and data["usage"]["calls"] == 0
     assert data["metrics"]["retrieval"]["file_recall@1"] == 1.0
+    assert "files" not in data["metrics"]  # no model stage ran, so none is measured
 
 
 def test_localize_with_a_model_prints_each_stage_and_cost(task_file, tmp_path):
