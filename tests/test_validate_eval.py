@@ -200,6 +200,11 @@ def test_failed_build_is_an_infrastructure_failure_with_a_log(
     log = envs.log_path(spec).read_text()
     assert "raise SystemExit(3)" in log and "# exit 3" in log
     assert envs.lookup(spec) is None
+    # The next task sharing the environment fails at once, without a second build.
+    written = envs.log_path(spec).stat().st_mtime_ns
+    again = evaluator.evaluate(make_task(project, "calc-broken-2"), project["gold"])
+    assert again.outcome == "infrastructure_failure" and "build.log" in again.detail
+    assert envs.log_path(spec).stat().st_mtime_ns == written
     with pytest.raises(EnvironmentBuildError, match=r"no Python 2\.0"):
         EnvironmentManager(tmp_path / "e2").get(
             EnvSpec("x/y", "k", Recipe(python="2.0")), Path(project["repo"]), project["base"]

@@ -128,6 +128,9 @@ class EnvironmentManager:
     ) -> None:
         self.root = Path(root) if root is not None else default_env_dir()
         self.install_timeout = install_timeout
+        # Builds that failed in this process: the tasks sharing them fail at once instead of
+        # each repeating a long failing build (a new process tries again).
+        self._failed: dict[str, EnvironmentBuildError] = {}
 
     def path_for(self, spec: EnvSpec) -> Path:
         return self.root / spec.repo_dir / spec.name
@@ -152,8 +155,14 @@ class EnvironmentManager:
             found = self.lookup(spec)  # another worker may have built it meanwhile
             if found is not None:
                 return found
+            if spec.name in self._failed:
+                raise self._failed[spec.name]
             start = time.monotonic()
-            self._build(spec, source, commit)
+            try:
+                self._build(spec, source, commit)
+            except EnvironmentBuildError as exc:
+                self._failed[spec.name] = exc
+                raise
             seconds = time.monotonic() - start
         path = self.path_for(spec)
         return Environment(
