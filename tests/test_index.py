@@ -248,3 +248,17 @@ def test_field_index_matches_bm25s_own_builder():
     for query in ([1, 2, 3], [7], [0, 29, 15, 15]):
         expected = reference.get_scores_from_ids(query)
         np.testing.assert_allclose(ours.scores(query), expected, rtol=1e-5)
+
+
+def test_a_failing_helper_leaves_its_work_to_this_process(tmp_path, monkeypatch, caplog):
+    root = tmp_path / "big"
+    files = {f"pkg/mod{i}.py": f"def function_{i}(value):\n    return value\n" for i in range(30)}
+    (sha,) = make_repo(root, files)
+    serial = build(root, sha, workers=1)
+    # A helper interpreter that cannot start: its chunk must be scanned here instead.
+    monkeypatch.setenv("PYTHONHOME", str(tmp_path / "no-python-here"))
+    with caplog.at_level("WARNING"):
+        parallel = build(root, sha, workers=2, parallel_min_bytes=0)
+    assert parallel.files == serial.files
+    assert parallel.source_paths() == serial.source_paths()
+    assert "index helper failed" in caplog.text

@@ -184,3 +184,9 @@ def test_text_and_path_terms():
         "rules": 1,
         "l031": 1,
     }
+
+
+def test_parsing_old_code_prints_no_warnings(recwarn):
+    elements = python_elements('def pattern():\n    return "\\d+ \\w"\n')
+    assert [e.name for e in elements] == ["pattern"]
+    assert not [w for w in recwarn if issubclass(w.category, (SyntaxWarning, DeprecationWarning))]

@@ -1,8 +1,8 @@
 """Per-file work of an index build, run in worker processes (standard library only).
 
-The parent reads every blob through one ``git cat-file --batch`` and hands a helper process its
-share; each process parses skeletons and counts terms, and results are compact values (strings
-and byte arrays) that pickle and unpickle cheaply.
+The parent reads every blob through one ``git cat-file --batch``; it and its helper processes
+(see ``_pool``) parse skeletons and count terms, chunk by chunk. Results are compact values
+(strings and byte arrays) that pickle and unpickle cheaply.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from agentless.repo.filetree import BlobReader, content_excluded_reason
 from agentless.repo.skeleton import parser_for, walk_elements
@@ -89,12 +90,34 @@ def scan_text(job: ScanJob, data: bytes) -> ScanResult:
     return (job.path, "", lines, skeleton, pack_terms(term_counts(text)), pack_terms(defs))
 
 
+def write_frame(stream: IO[bytes], payload: bytes) -> None:
+    """Write one length-prefixed message."""
+    stream.write(len(payload).to_bytes(8, "big") + payload)
+    stream.flush()
+
+
+def read_frame(stream: IO[bytes]) -> bytes:
+    """Read one length-prefixed message; ``EOFError`` when the stream ended early."""
+    header = stream.read(8)
+    if len(header) < 8:
+        raise EOFError("the other side closed the stream")
+    size = int.from_bytes(header, "big")
+    payload = stream.read(size)
+    if len(payload) < size:
+        raise EOFError("the stream ended inside a message")
+    return payload
+
+
 def main() -> None:
-    """Helper-process entry: pickled ``(jobs, blobs)`` on stdin, pickled results on stdout."""
-    jobs, blobs = pickle.load(sys.stdin.buffer)
-    results = scan_blobs(jobs, blobs)
-    sys.stdout.buffer.write(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
-    sys.stdout.buffer.flush()
+    """Helper-process entry: pickled ``(jobs, blobs)`` chunks in, pickled results out."""
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        try:
+            jobs, blobs = pickle.loads(read_frame(stdin))
+        except EOFError:
+            return
+        results = scan_blobs(jobs, blobs)
+        write_frame(stdout, pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentless.errors import RepoError
 from agentless.repo._git import run_git
-from agentless.repo._scan import ScanJob, ScanResult, scan_blobs, scan_files, unpack_terms
+from agentless.repo._scan import ScanJob, ScanResult, scan_files, unpack_terms
 from agentless.repo.filetree import (
     BlobReader,
     FileRole,
@@ -312,76 +312,15 @@ def _scan(
     total = sum(sizes[job.path] for job in jobs)
     if options.workers <= 1 or total < options.parallel_min_bytes or len(jobs) < 2:
         return scan_files(str(git_dir), jobs)
-    mine, *theirs = _shards(jobs, sizes, options.workers)
-    # One git process reads everything, helpers' shares first so they start at once, and
-    # exits before the parsing starts: its memory is not held through the build.
+    from agentless.repo._pool import make_chunks, scan_shared
+
+    # One git process reads everything and exits before the parsing starts, so its memory
+    # is not held through the build.
     with BlobReader(git_dir) as reader:
-        helpers = [
-            _Helper(shard, list(reader.read_many(j.blob for j in shard))) for shard in theirs
-        ]
-        blobs = list(reader.read_many(job.blob for job in mine))
-    results = scan_blobs(mine, blobs)
+        blobs = list(reader.read_many(job.blob for job in jobs))
+    chunks = make_chunks(jobs, blobs, target=max(total // (8 * options.workers), 1))
     del blobs
-    for helper in helpers:
-        results.extend(helper.results())
-    return results
-
-
-class _Helper:
-    """A helper process (``python -m agentless.repo._scan``) scanning one shard.
-
-    A plain subprocess rather than ``multiprocessing``: no resource-tracker process, no
-    re-import of the caller's ``__main__``, and nothing inherited but the environment.
-    """
-
-    def __init__(self, jobs: list[ScanJob], blobs: list[bytes]) -> None:
-        import pickle
-        import subprocess
-        import sys
-        import threading
-
-        import agentless
-
-        env = dict(os.environ)
-        package_root = str(Path(agentless.__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "agentless.repo._scan"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-        )
-        payload = pickle.dumps((jobs, blobs), protocol=pickle.HIGHEST_PROTOCOL)
-        self._output: tuple[bytes, bytes] = (b"", b"")
-        # communicate() in a thread: this process scans its own shard meanwhile.
-        self._thread = threading.Thread(target=self._talk, args=(payload,), daemon=True)
-        self._thread.start()
-
-    def _talk(self, payload: bytes) -> None:
-        self._output = self._proc.communicate(payload)
-
-    def results(self) -> list[ScanResult]:
-        import pickle
-
-        self._thread.join()
-        out, err = self._output
-        if self._proc.returncode != 0:
-            message = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-            raise RepoError(f"index helper process failed: {message[0]}")
-        results: list[ScanResult] = pickle.loads(out)
-        return results
-
-
-def _shards(jobs: list[ScanJob], sizes: dict[str, int], count: int) -> list[list[ScanJob]]:
-    """Split jobs into ``count`` shards of similar byte size (largest files placed first)."""
-    shards: list[list[ScanJob]] = [[] for _ in range(count)]
-    loads = [0] * count
-    for job in sorted(jobs, key=lambda j: -sizes[j.path]):
-        lightest = loads.index(min(loads))
-        shards[lightest].append(job)
-        loads[lightest] += sizes[job.path]
-    return [shard for shard in shards if shard]
+    return scan_shared(chunks, helpers=options.workers - 1)
 
 
 # --- the cache file ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -88,14 +89,17 @@ _TOP_LEVEL_START = re.compile(r"^(?:@|def |class |async def )", re.MULTILINE)
 def python_elements(text: str) -> list[Element]:
     """Skeleton of Python source; unparsable code (e.g. Python 2) gets a line-based outline."""
     lines = text.splitlines()
-    try:
-        return _elements_by_pieces(text, lines)
-    except (SyntaxError, ValueError):
-        pass
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
-        return outline_elements(text)
+    # Old code warns on parse (invalid escape sequences): noise for whoever builds an index.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return _elements_by_pieces(text, lines)
+        except (SyntaxError, ValueError):
+            pass
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            return outline_elements(text)
     return list(_body_elements(tree.body, lines, prefix="", in_class=False))
 
 
