@@ -34,11 +34,19 @@ KS = (1, 3, 5)
 
 
 def _children(pid: int) -> list[int]:
+    # Children hang off the thread that started them, so every thread's list is read.
+    found: list[int] = []
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as fh:
-            return [int(x) for x in fh.read().split()]
+        threads = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return []
+        return found
+    for tid in threads:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                found.extend(int(x) for x in fh.read().split())
+        except OSError:
+            continue
+    return found
 
 
 def _rss(pid: int) -> int:
