@@ -300,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     index.add_argument(
         "--commit",
         default="d9b18c518d64d0ebe8e35a98c2fb519938b9b151",
-        help="default: a SWE-bench base commit of sympy (2021-08)",
+        help="default: the base commit of SWE-bench sympy__sympy-21847",
     )
     index.add_argument("--runs", type=int, default=3)
     index.add_argument("--reference", action="store_true", help="also time bare ast.parse")
