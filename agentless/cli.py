@@ -22,6 +22,14 @@ from agentless.errors import AgentlessError, ConfigError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML config file (default: ./agentless.toml when present).",
+)
+
+
 def model_options(func: F) -> F:
     """Options shared by every command that talks to a model."""
     options = [
@@ -31,16 +39,39 @@ def model_options(func: F) -> F:
             "--api-key-env",
             help="Environment variable that holds the API key (default: OPENAI_API_KEY).",
         ),
+        config_option,
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def workspace_options(func: F) -> F:
+    """Where repositories come from and where mirrors and indexes are cached."""
+    options = [
         click.option(
-            "--config",
-            "config_path",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="TOML config file (default: ./agentless.toml when present).",
+            "--mirrors",
+            "mirrors_dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Folder of local git mirrors (owner+name, owner__name or owner/name).",
+        ),
+        click.option(
+            "--cache-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Mirrors, worktrees and indexes (default: ~/.cache/agentless).",
         ),
     ]
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def open_workspace(config: Any) -> Any:
+    """The workspace a command works in, from the run configuration."""
+    from agentless.repo.workspace import Workspace, default_cache_dir
+
+    run = config.run
+    return Workspace(run.cache_dir or default_cache_dir(), run.repo_url_template, run.mirrors_dir)
 
 
 def build_config(
@@ -130,15 +161,7 @@ def doctor(
     help="Instance ids to evaluate (repeat, or comma-separated); default: all.",
 )
 @click.option("--workers", type=click.IntRange(min=1), help="Instances evaluated at once.")
-@click.option(
-    "--mirrors",
-    "mirrors_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of local git mirrors (owner+name, owner__name or owner/name).",
-)
-@click.option(
-    "--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Mirrors, worktrees."
-)
+@workspace_options
 @click.option(
     "--env-dir", type=click.Path(file_okay=False, path_type=Path), help="Environment cache."
 )
@@ -149,12 +172,7 @@ def doctor(
     help="Run tests WITHOUT a network namespace (unsafe; only where namespaces are missing).",
 )
 @click.option("--no-resume", is_flag=True, help="Re-evaluate instances already in --out.")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="TOML config file (default: ./agentless.toml when present).",
-)
+@config_option
 @handle_errors
 def eval_command(
     dataset: Path,
@@ -243,44 +261,11 @@ def apply_command(reply_file: Path, repo: Path, fmt: str, dry_run: bool) -> None
         click.echo("The reply's edits change nothing.", err=True)
 
 
-def workspace_options(func: F) -> F:
-    """Where repositories come from and where mirrors and indexes are cached."""
-    options = [
-        click.option(
-            "--mirrors",
-            "mirrors_dir",
-            type=click.Path(file_okay=False, path_type=Path),
-            help="Folder of local git mirrors (owner+name, owner__name or owner/name).",
-        ),
-        click.option(
-            "--cache-dir",
-            type=click.Path(file_okay=False, path_type=Path),
-            help="Mirrors, worktrees and indexes (default: ~/.cache/agentless).",
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def open_workspace(config: Any) -> Any:
-    """The workspace a command works in, from the run configuration."""
-    from agentless.repo.workspace import Workspace, default_cache_dir
-
-    run = config.run
-    return Workspace(run.cache_dir or default_cache_dir(), run.repo_url_template, run.mirrors_dir)
-
-
 @main.command("index")
 @click.argument("path")
 @click.option("--commit", default="", help="Commit to index (default: HEAD).")
 @workspace_options
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="TOML config file (default: ./agentless.toml when present).",
-)
+@config_option
 @handle_errors
 def index_command(
     path: str,
