@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from agentless.config import Config
+from agentless.errors import RepoError, ValidationError
 from agentless.localize import Localization, localize_task
 from agentless.model import Completion, Message, Model, Usage
 from agentless.repair.context import code_windows
@@ -179,7 +180,14 @@ def run_task(
             "%s: validating %d distinct patch(es)", task.instance_id, len({c.key for c in usable})
         )
         with timer("validate"):
-            notes = _validate(task, commit, candidates, files, located, metered, config, services)
+            try:
+                notes = _validate(
+                    task, commit, candidates, files, located, metered, config, services
+                )
+            except (ValidationError, RepoError) as exc:
+                # Infrastructure, not a verdict on the patches: select by vote alone, say so.
+                log.warning("%s: validation unavailable: %s", task.instance_id, exc)
+                notes = [f"validation unavailable (infrastructure): {exc}"]
     selection = select(candidates)
     log.info("%s: %s", task.instance_id, selection.steps[-1])
     return _result(task, metered, located, samples, selection, timer.seconds, notes)

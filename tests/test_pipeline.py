@@ -217,3 +217,24 @@ def test_library_form(repo: Path, tmp_path: Path) -> None:
         task = local_task(repo, "median is wrong for even lists", test_cmd=TEST_CMD)
         result = run_task(task, model, config, services=Services.from_config(config))
     assert "(ordered[middle - 1] + ordered[middle]) / 2" in result.patch
+
+
+def test_unavailable_sandbox_falls_back_to_voting_and_says_so(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "bin"  # git and python, but neither unshare nor bwrap
+    bin_dir.mkdir()
+    for tool in ("git", "python"):
+        found = shutil.which(tool)
+        assert found
+        (bin_dir / tool).symlink_to(found)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    with ScriptedServer() as srv:
+        script(srv)
+        config = config_for(srv, tmp_path)
+        task = local_task(repo, str(repo / "ISSUE.md"), test_cmd=TEST_CMD)
+        result = run_one(task, config, tmp_path / "run").result
+    assert any("validation unavailable (infrastructure)" in note for note in result.notes)
+    assert all(c["regression_failures"] is None for c in result.candidates)
+    # Two wrong and two right samples tie; without tests the earliest sample wins the vote.
+    assert result.candidates[1]["reason"].startswith("chosen with 2 vote(s)")
