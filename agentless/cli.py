@@ -424,7 +424,7 @@ def run_command(
     if apply_patch and task.kind != "local":
         raise ConfigError("--apply works with --repo only")
     if dry_run:
-        _print_dry_run(runner.dry_run(task, config))
+        _print_dry_run(*runner.dry_run(task, config))
         return
     runner.require_model(config)
     outcome = runner.run_one(task, config, run_dir or Path("runs") / task.instance_id)
@@ -460,15 +460,16 @@ def _chosen_task(
     return tasks[0]
 
 
-def _print_dry_run(prompts: list[Any]) -> None:
-    total = 0
+def _print_dry_run(prompts: list[Any], total: int) -> None:
     for record, tokens in prompts:
-        total += tokens * record.n
-        click.echo(f"===== {record.stage or 'model'}: ~{tokens} prompt tokens x n={record.n} =====")
+        click.echo(f"===== {record.stage or 'model'}: ~{tokens} prompt tokens =====")
         for message in record.messages:
             click.echo(f"--- {message['role']} ---")
             click.echo(message["content"])
-    click.echo(f"{len(prompts)} distinct prompt(s); ~{total} prompt tokens before replies.")
+    click.echo(
+        f"{len(prompts)} distinct prompt(s); ~{total} prompt tokens over all requests "
+        "(more where a server refuses n and gets one request per sample)."
+    )
     click.echo(
         "Later stages depend on the model's replies; these are the prompts a run starts with."
     )

@@ -81,23 +81,26 @@ def write_result_files(run_dir: Path, result: TaskResult) -> Path:
 
 def dry_run(
     task: Task, config: Config, *, services: Services | None = None
-) -> list[tuple[PromptRecord, int]]:
-    """The prompts a run would send first, with estimated token counts; no model is called
-    and no test runs."""
+) -> tuple[list[tuple[PromptRecord, int]], int]:
+    """The distinct prompts a run would send first, each with its estimated token count, and
+    the estimated prompt tokens of every request (samples included). No model is called and no
+    test runs."""
     model = DryRunModel(config.model.name or "dry-run")
-    # An empty reply would only add a reflection prompt; show the first-round prompts.
+    # Empty replies would only add retries and reflections; count the first-round requests.
     quiet = config.model_copy(
-        update={"repair": config.repair.model_copy(update={"reflections": 0})}
+        update={
+            "repair": config.repair.model_copy(update={"reflections": 0}),
+            "localize": config.localize.model_copy(update={"max_retries": 0}),
+        }
     )
     run_task(task, model, quiet, services=services, validate=False)
-    seen: set[str] = set()
-    unique: list[tuple[PromptRecord, int]] = []
+    unique: dict[str, tuple[PromptRecord, int]] = {}
+    total = 0
     for record in model.prompts:
-        text = json.dumps(record.messages)
-        if text not in seen:
-            seen.add(text)
-            unique.append((record, count_message_tokens(record.messages)))
-    return unique
+        tokens = count_message_tokens(record.messages)
+        total += tokens
+        unique.setdefault(json.dumps(record.messages), (record, tokens))
+    return list(unique.values()), total
 
 
 def _safe(name: str) -> str:

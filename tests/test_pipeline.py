@@ -197,9 +197,9 @@ def test_cli_dry_run_calls_no_model(repo: Path, tmp_path: Path) -> None:
     ]
     result = CliRunner().invoke(main, args, env={"AGENTLESS_MODEL": "", "OPENAI_BASE_URL": ""})
     assert result.exit_code == 0, result.output
-    assert "localize.files: ~" in result.output
+    assert "===== localize.files: ~" in result.output
     assert "repair: ~" in result.output
-    assert "prompt tokens before replies" in result.output
+    assert "prompt tokens over all requests" in result.output
 
 
 def test_cli_run_without_a_model_says_what_to_set(repo: Path, tmp_path: Path) -> None:
