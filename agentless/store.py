@@ -143,7 +143,9 @@ class Store:
         self.path = Path(path)
         self._migrations = list(MIGRATIONS if migrations is None else migrations)
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        # Connections by the thread that opened them: those of finished threads are closed
+        # when a new one opens, so short-lived worker threads do not pile up open files.
+        self._open: dict[threading.Thread, sqlite3.Connection] = {}
         self._lock = threading.Lock()
         self._closed = False
         try:
@@ -168,8 +170,13 @@ class Store:
             conn = self._open_connection()
             self._local.conn = conn
             with self._lock:
-                self._all.append(conn)
+                self._close_finished_threads()
+                self._open[threading.current_thread()] = conn
         return conn
+
+    def _close_finished_threads(self) -> None:
+        for thread in [t for t in self._open if not t.is_alive()]:
+            self._open.pop(thread).close()
 
     def _open_connection(self) -> sqlite3.Connection:
         try:
@@ -202,16 +209,27 @@ class Store:
             raise StoreError(f"the run store {self.path} is locked or unusable: {exc}") from None
         try:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
             conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback(conn)
+            raise StoreError(
+                f"writing to the run store {self.path} failed: {exc}; check the free disk "
+                "space, or use a new run directory if the file was changed by another tool"
+            ) from exc
+        except BaseException:
+            self._rollback(conn)
+            raise
+
+    @staticmethod
+    def _rollback(conn: sqlite3.Connection) -> None:
+        # SQLite may already have rolled back on its own (e.g. a full disk).
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
 
     def close(self) -> None:
         """Close every connection this store opened."""
         with self._lock:
-            conns, self._all = self._all, []
+            conns, self._open = list(self._open.values()), {}
             self._closed = True
         for conn in conns:
             conn.close()

@@ -264,3 +264,42 @@ def test_refusal_after_a_retry_is_recorded_with_its_attempts(tmp_path: Path) -> 
         [call] = store.calls("s")
         assert call.status == 400 and call.usage.retries == 1
         assert "bad stop sequence" in call.error
+
+
+def _open_fds_to(path: Path) -> int:
+    fd_dir = Path("/proc/self/fd")
+    count = 0
+    for fd in fd_dir.iterdir():
+        try:
+            target = fd.resolve()
+        except OSError:
+            continue
+        if target.name.startswith(path.name):
+            count += 1
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_short_lived_threads_do_not_leak_connections(tmp_path: Path) -> None:
+    # The model's n fallback writes from a fresh thread pool per call: a long run sees
+    # thousands of threads, and their connections (three files each in WAL mode) must not pile up.
+    with Store(tmp_path / "store.db") as store:
+        for i in range(40):
+            worker = threading.Thread(target=store.set_meta, args=(f"k{i}", i))
+            worker.start()
+            worker.join()
+        assert store.get_meta("k39") == 39
+        assert _open_fds_to(store.path) <= 8
+
+
+def test_write_errors_are_store_errors(tmp_path: Path) -> None:
+    # A store whose table was dropped behind its back (another tool, a damaged file).
+    with Store(tmp_path / "store.db") as store:
+        raw = sqlite3.connect(store.path)
+        raw.execute("DROP TABLE task_results")
+        raw.close()
+        with pytest.raises(StoreError, match="task_results"):
+            store.save_result("a__b-1", "", {})
+        # The failed transaction was rolled back: the store is still usable.
+        store.set_meta("after", 1)
+        assert store.get_meta("after") == 1
