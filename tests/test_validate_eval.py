@@ -237,3 +237,19 @@ def test_cli_rejects_unknown_instances(tmp_path: Path, project: dict[str, str]) 
     )  # fmt: skip
     assert result.exit_code == 2
     assert "nope" in result.output
+
+
+def test_model_edits_to_test_files_are_reset_before_the_test_patch(
+    tmp_path: Path, project: dict[str, str], envs: EnvironmentManager
+) -> None:
+    # SWE-bench checks the test patch's files out at the base commit before applying it, so a
+    # prediction that also edits those files is graded on its fix alone.
+    repo = Path(project["repo"])
+    (repo / "calc" / "__init__.py").write_text(FIXED)
+    (repo / "tests" / "test_calc.py").write_text(TESTS + "\n# the model's own note\n")
+    with_test_edit = git(repo, "diff")
+    git(repo, "checkout", "-q", "--", ".")
+    evaluator = make_evaluator(tmp_path, envs, project["repo"])
+    result = evaluator.evaluate(make_task(project, "calc-edits-tests"), with_test_edit)
+    assert result.outcome == "resolved", result.detail
+    assert result.fail_to_pass["success"] == [test_id("test_add")]

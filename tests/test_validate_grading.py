@@ -19,6 +19,7 @@ from agentless.validate.testrun import (
     command_for_task,
     command_from_eval_script,
     django_label,
+    files_before_patch,
     parse_command,
     touched_test_files,
 )
@@ -138,6 +139,12 @@ new file mode 100644
 @@ -0,0 +1 @@
 +z
 """
+
+
+def test_files_before_patch_are_the_existing_ones_from_headers_only() -> None:
+    # A removed line that reads "-- a/x" shows as "--- a/x" inside a hunk: not a header.
+    trick = TEST_PATCH.replace("-x\n", "--- a/setup.py\n", 1)
+    assert files_before_patch(trick) == ["tests/test_a.py", "tests/data/expected.json"]
 
 
 def test_test_files_skip_data_and_django_labels() -> None:

@@ -16,7 +16,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -231,6 +231,21 @@ class Workspace:
         """Put a worktree back to ``commit``: tracked changes undone, untracked files removed."""
         run_git(["reset", "--hard", "--quiet", commit], cwd=path, what=f"resetting {path}")
         run_git(["clean", "-ffdxq"], cwd=path, what=f"cleaning {path}")
+
+    def restore(self, path: Path, files: Sequence[str], commit: str = "HEAD") -> None:
+        """Put ``files`` of a worktree back to ``commit``; files ``commit`` lacks are left."""
+        literal = ["--literal-pathspecs"]  # a path with ``*`` or ``:`` names only itself
+        tracked = git_out(
+            [*literal, "ls-tree", "-r", "--name-only", commit, "--", *files],
+            cwd=path,
+            what=f"listing files of {commit} in {path}",
+        )
+        if tracked:
+            run_git(
+                [*literal, "checkout", commit, "--", *tracked.splitlines()],
+                cwd=path,
+                what=f"restoring files in {path}",
+            )
 
     def is_dirty(self, path: Path) -> bool:
         """True when a worktree has changed or untracked (not ignored) files."""

@@ -37,7 +37,7 @@ from agentless.validate.grading import Grade, grade_log, instance_report
 from agentless.validate.patching import apply_patch
 from agentless.validate.recipes import Recipe, auto_recipe, registered_recipe
 from agentless.validate.sandbox import Sandbox
-from agentless.validate.testrun import TestRun, command_for_task, run_tests
+from agentless.validate.testrun import TestRun, command_for_task, files_before_patch, run_tests
 
 if TYPE_CHECKING:
     from agentless.config import Config
@@ -122,6 +122,9 @@ class Evaluator:
                 result.detail = f"the patch did not apply: {model.message[-500:]}"
                 return False, None
             if task.test_patch.strip():
+                # As SWE-bench does: the test files go back to the base commit first, so a
+                # prediction's own edits to them neither block nor change the test patch.
+                self.workspace.restore(worktree, files_before_patch(task.test_patch))
                 tests = apply_patch(worktree, task.test_patch, fallbacks=False)
                 if not tests.applied:
                     result.detail = f"the test patch did not apply: {tests.message[-500:]}"

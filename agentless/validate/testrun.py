@@ -32,6 +32,7 @@ DATA_SUFFIXES = (
     ".json", ".png", ".csv", ".txt", ".md", ".jpg", ".jpeg", ".pkl", ".yml", ".yaml", ".toml",
 )  # fmt: skip
 _DIFF_PATH = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.M)
+_OLD_PATH = re.compile(r"--- a/(\S+)$")
 _SHELL_SYNTAX = {"&&", "||", "|", ";", ">", "<", ">>", "2>&1", "&"}
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
@@ -67,6 +68,20 @@ def parse_command(line: str) -> TestCommand:
 def files_in_patch(patch: str) -> list[str]:
     """The paths a unified diff touches (new side), in order, without repeats."""
     paths = [match.group(2) for match in _DIFF_PATH.finditer(patch)]
+    return list(dict.fromkeys(paths))
+
+
+def files_before_patch(patch: str) -> list[str]:
+    """The existing files a unified diff changes (its headers' ``--- a/`` paths), in order."""
+    paths: list[str] = []
+    in_header = False
+    for line in patch.splitlines():
+        if line.startswith("diff --git "):
+            in_header = True
+        elif line.startswith("@@"):
+            in_header = False
+        elif in_header and (match := _OLD_PATH.match(line)):
+            paths.append(match.group(1))
     return list(dict.fromkeys(paths))
 
 
