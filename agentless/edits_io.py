@@ -8,10 +8,11 @@ read nor written through: a path that leads outside the tree is refused.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -91,7 +92,8 @@ def write_all(root: Path, files: Mapping[str, str | None]) -> None:
     """Write (``None``: delete) every file, or none of them.
 
     New contents go to temporary files beside their targets first; then all are moved into
-    place. If anything fails, the files already replaced are restored.
+    place. If anything fails, the files already replaced are restored and ``RepoError`` names
+    the file that could not be written.
     """
     root = root.resolve()
     targets = {path: _inside(root, path) for path in files}
@@ -99,7 +101,7 @@ def write_all(root: Path, files: Mapping[str, str | None]) -> None:
     try:
         for path, text in files.items():
             if text is not None:
-                staged[path] = _stage(targets[path], text)
+                staged[path] = _stage(path, targets[path], text)
         _commit(targets, files, staged)
     finally:
         for temp in staged.values():
@@ -114,41 +116,47 @@ def _inside(root: Path, path: str) -> Path:
     return target
 
 
-def _stage(target: Path, text: str) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=".agentless-", dir=target.parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(text.encode("utf-8", "surrogateescape"))
-    temp = Path(name)
-    if target.exists():
-        shutil.copymode(target, temp)
-    else:
-        temp.chmod(0o666 & ~_umask())
+def _not_written(path: str, exc: OSError) -> RepoError:
+    return RepoError(f"could not write {path}: {exc}; no file was changed")
+
+
+def _stage(path: str, target: Path, text: str) -> Path:
+    temp = target.parent / f".agentless-{secrets.token_hex(8)}"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Mode 0o666 lets the kernel apply the umask to a new file (mkstemp would give 0o600).
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8", "surrogateescape"))
+        if target.exists():
+            shutil.copymode(target, temp)
+    except OSError as exc:
+        with contextlib.suppress(OSError):  # the folder itself may be what failed
+            temp.unlink(missing_ok=True)
+        raise _not_written(path, exc) from exc
     return temp
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _commit(
     targets: Mapping[str, Path], files: Mapping[str, str | None], staged: Mapping[str, Path]
 ) -> None:
     backups: dict[Path, bytes | None] = {}
-    try:
-        for path, text in files.items():
-            target = targets[path]
+    for path, text in files.items():
+        target = targets[path]
+        try:
             backups[target] = target.read_bytes() if target.exists() else None
             if text is None:
                 target.unlink(missing_ok=True)
             else:
                 os.replace(staged[path], target)
-    except OSError as exc:
-        for target, data in backups.items():
-            if data is None:
-                target.unlink(missing_ok=True)
-            else:
-                target.write_bytes(data)
-        raise RepoError(f"could not write {target}: {exc}; no file was changed") from exc
+        except OSError as exc:
+            _restore(backups)
+            raise _not_written(path, exc) from exc
+
+
+def _restore(backups: Mapping[Path, bytes | None]) -> None:
+    for target, data in backups.items():
+        if data is None:
+            target.unlink(missing_ok=True)
+        else:
+            target.write_bytes(data)

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from agentless.cli import main
-from agentless.edits_io import TreeFiles
+from agentless.edits_io import TreeFiles, write_all
+from agentless.errors import RepoError
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -135,3 +136,14 @@ def test_non_utf8_bytes_survive(tmp_path: Path) -> None:
     code, _, err = _apply(str(_reply(tmp_path, reply)), "--repo", str(repo))
     assert code == 0, err
     assert (repo / "latin.py").read_bytes() == b"name = 'Jos\xe9'\nage = 2\n"
+
+
+def test_unwritable_target_is_a_repo_error_and_changes_nothing(tmp_path: Path) -> None:
+    # A new file under a path that is a regular file cannot be created: the OS error is
+    # reported as a RepoError naming the path, and the edit that did fit is not written either.
+    repo = _repo(tmp_path)
+    files = {"src/app.py": "changed\n", "run.sh/extra.py": "x = 1\n"}
+    with pytest.raises(RepoError, match=r"run\.sh/extra\.py"):
+        write_all(repo, files)
+    assert (repo / "src" / "app.py").read_text() == APP
+    assert [p.name for p in (repo / "src").iterdir()] == ["app.py"]
