@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,9 @@ logger = logging.getLogger("agentless.model")
 
 # Fields of the request body that change the reply; the cache key is built from these.
 _NOT_IN_KEY = frozenset({"n", "stream", "stream_options"})
+
+# What a reply of the wrong shape raises while it is read (a list where a dict belongs, ...).
+_MALFORMED = (AttributeError, TypeError, ValueError)
 
 _CONTEXT_PATTERNS = re.compile(
     r"context[ _-]?(length|size|window)|maximum context|too many tokens|prompt is too long"
@@ -127,10 +131,10 @@ class _StreamAssembler:
         if chunk.get("usage"):
             self.usage = dict(chunk["usage"])
         for raw in chunk.get("choices") or []:
-            choice = self.choices.setdefault(int(raw.get("index", 0)), _Choice())
+            choice = self.choices.setdefault(_choice_index(raw), _Choice())
             delta = raw.get("delta") or {}
-            choice.text += delta.get("content") or ""
-            choice.reasoning += delta.get("reasoning_content") or delta.get("reasoning") or ""
+            choice.text += _text(delta.get("content"))
+            choice.reasoning += _text(delta.get("reasoning_content") or delta.get("reasoning"))
             if raw.get("finish_reason"):
                 choice.finish_reason = raw["finish_reason"]
 
@@ -140,6 +144,28 @@ class _StreamAssembler:
     def reply(self) -> _Reply:
         ordered = [self.choices[i] for i in sorted(self.choices)]
         return _Reply(choices=ordered, usage=self.usage, model=self.model)
+
+
+def _text(content: Any) -> str:
+    """Message content as text: a string, or the text parts of a list (as some servers send)."""
+    if content is None or isinstance(content, str):
+        return content or ""
+    if isinstance(content, list):
+        return "".join(str(p.get("text") or "") for p in content if isinstance(p, dict))
+    raise TypeError(f"message content is a {type(content).__name__}")
+
+
+def _message_choice(raw: Mapping[str, Any]) -> _Choice:
+    message = raw.get("message") or {}
+    return _Choice(
+        text=_text(message.get("content")),
+        reasoning=_text(message.get("reasoning_content") or message.get("reasoning")),
+        finish_reason=raw.get("finish_reason"),
+    )
+
+
+def _choice_index(raw: Mapping[str, Any]) -> int:
+    return int(raw.get("index", 0))
 
 
 def _split_think(text: str, reasoning: str) -> tuple[str, str]:
@@ -171,8 +197,15 @@ def _server_message(text: str) -> str:
 
 
 def _usage_from(raw: Mapping[str, Any] | None) -> Usage | None:
-    if not raw:
+    """The reply's token counts; ``None`` when absent or unreadable (cost then stays unknown)."""
+    try:
+        return _read_usage(raw) if raw else None
+    except _MALFORMED:
+        logger.warning("the server's usage block is unreadable; tokens and cost are unknown")
         return None
+
+
+def _read_usage(raw: Mapping[str, Any]) -> Usage:
     prompt_details = raw.get("prompt_tokens_details") or {}
     completion_details = raw.get("completion_tokens_details") or {}
     cached = prompt_details.get("cached_tokens") or raw.get("prompt_cache_hit_tokens") or 0
@@ -540,14 +573,10 @@ class OpenAICompatibleModel:
     # --- one HTTP attempt -----------------------------------------------------------------
 
     def _post(self, url: str, body: Mapping[str, Any], stream: bool) -> _Reply:
-        try:
+        with _http_errors():
             if stream:
                 return self._post_stream(url, body)
             response = self._client.post(url, json=body)
-        except httpx.TimeoutException as exc:
-            raise _Retryable(f"timed out ({type(exc).__name__})") from None
-        except httpx.TransportError as exc:
-            raise _Retryable(f"connection failed: {exc or type(exc).__name__}") from None
         self._check_status(url, response)
         data = self._json(response)
         return self._parse(data)
@@ -563,24 +592,14 @@ class OpenAICompatibleModel:
                 if payload == "[DONE]":
                     done = True
                     break
-                try:
-                    chunk = json.loads(payload)
-                except ValueError:
-                    raise _Retryable("stream chunk is not valid JSON", 200) from None
-                if chunk.get("error") and not chunk.get("choices"):
-                    raise _Retryable(f"error in stream: {_server_message(payload)}", 200)
-                assembler.add(chunk)
+                _add_chunk(assembler, payload)
         if not (done or assembler.complete()):
             raise _Retryable("stream ended before the reply was complete", 200)
         return assembler.reply()
 
     def _get_json(self, url: str) -> dict[str, Any]:
-        try:
+        with _http_errors():
             response = self._client.get(url)
-        except httpx.TimeoutException as exc:
-            raise _Retryable(f"timed out ({type(exc).__name__})") from None
-        except httpx.TransportError as exc:
-            raise _Retryable(f"connection failed: {exc or type(exc).__name__}") from None
         self._check_status(url, response)
         return self._json(response)
 
@@ -598,16 +617,10 @@ class OpenAICompatibleModel:
         if not isinstance(raw_choices, list) or not raw_choices:
             detail = _server_message(json.dumps(data)) if data.get("error") else "no choices"
             raise _Retryable(f"malformed reply: {detail}", 200)
-        choices = []
-        for raw in sorted(raw_choices, key=lambda c: int(c.get("index", 0))):
-            message = raw.get("message") or {}
-            choices.append(
-                _Choice(
-                    text=message.get("content") or "",
-                    reasoning=message.get("reasoning_content") or message.get("reasoning") or "",
-                    finish_reason=raw.get("finish_reason"),
-                )
-            )
+        try:
+            choices = [_message_choice(raw) for raw in sorted(raw_choices, key=_choice_index)]
+        except _MALFORMED as exc:
+            raise _Retryable(f"malformed reply: {exc}", 200) from None
         return _Reply(choices=choices, usage=data.get("usage"), model=str(data.get("model", "")))
 
     def _check_status(self, url: str, response: httpx.Response) -> None:
@@ -649,6 +662,34 @@ def _hint(status: int, model: OpenAICompatibleModel) -> str:
             f"check the model name ({model.name!r}) and the base URL ({safe_url(model.base_url)})"
         )
     return "check the request options (model.extra_body, stop, max_tokens)"
+
+
+@contextmanager
+def _http_errors() -> Iterator[None]:
+    """Turn httpx's failures to get a response into retryable attempts."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise _Retryable(f"timed out ({type(exc).__name__})") from None
+    except httpx.TransportError as exc:
+        raise _Retryable(f"connection failed: {exc or type(exc).__name__}") from None
+    except httpx.DecodingError as exc:
+        raise _Retryable(f"response body could not be decoded: {exc}", 200) from None
+
+
+def _add_chunk(assembler: _StreamAssembler, payload: str) -> None:
+    try:
+        chunk = json.loads(payload)
+    except ValueError:
+        raise _Retryable("stream chunk is not valid JSON", 200) from None
+    if not isinstance(chunk, dict):
+        raise _Retryable("stream chunk is not a JSON object", 200)
+    if chunk.get("error") and not chunk.get("choices"):
+        raise _Retryable(f"error in stream: {_server_message(payload)}", 200)
+    try:
+        assembler.add(chunk)
+    except _MALFORMED as exc:
+        raise _Retryable(f"malformed stream chunk: {exc}", 200) from None
 
 
 def _sse_data(lines: Iterator[str]) -> Iterator[str]:
