@@ -18,6 +18,7 @@ from pathlib import Path
 from agentless.config import ModelConfig
 from agentless.errors import ConfigError, ModelError, ModelRequestError, ModelUnavailableError
 from agentless.model import OpenAICompatibleModel
+from agentless.model.openai_compat import safe_url
 
 _PYTHON_NAME = re.compile(r"^python(\d)\.(\d+)$")
 _VERSION_PROBE = "import sys; print('%d.%d.%d' % tuple(sys.version_info[:3]))"
@@ -124,15 +125,16 @@ def _check_models(model: OpenAICompatibleModel, config: ModelConfig) -> Check | 
         return _failure("endpoint", exc, config)
     except ModelError as exc:
         return _failure("endpoint", exc, config)
+    listed = f"{len(ids)} model(s) listed at {safe_url(model.base_url)}"
     if ids and config.name not in ids:
         shown = ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
         return Check(
             "models",
             False,
-            f"{len(ids)} model(s) listed at {model.base_url}, not {config.name!r}",
+            f"{listed}, not {config.name!r}",
             f"use one of: {shown} ({_MODEL_FIX})",
         )
-    return Check("models", True, f"{len(ids)} model(s) listed at {model.base_url}")
+    return Check("models", True, listed)
 
 
 def _check_completion(model: OpenAICompatibleModel, config: ModelConfig) -> Check:

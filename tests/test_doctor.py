@@ -135,3 +135,12 @@ def test_help_and_version() -> None:
     assert "exit code is 0 only" in runner.invoke(main, ["doctor", "--help"]).output
     version = runner.invoke(main, ["--version"])
     assert version.exit_code == 0 and "agentless" in version.output
+
+
+def test_password_in_the_base_url_is_not_printed() -> None:
+    with ScriptedServer(models=["m", "other"]) as srv:
+        url = srv.url.replace("http://", "http://user:s3cr3t-pw@")
+        for model in ("m", "absent"):
+            _code, output = doctor("--base-url", url, "--model", model)
+            assert "listed at http://127.0.0.1" in output
+            assert "s3cr3t-pw" not in output

@@ -55,7 +55,9 @@ def normalize_base_url(base_url: str) -> str:
         raise ConfigError("model base URL is empty; pass --base-url or set OPENAI_BASE_URL")
     parsed = httpx.URL(url)
     if parsed.scheme not in ("http", "https"):
-        raise ConfigError(f"model base URL must start with http:// or https://, got {url!r}")
+        raise ConfigError(
+            f"model base URL must start with http:// or https://, got {safe_url(url)!r}"
+        )
     if parsed.path in ("", "/"):
         url += "/v1"
     return url
