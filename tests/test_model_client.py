@@ -31,6 +31,12 @@ def test_explicit_paths_are_kept() -> None:
         normalize_base_url("h:1/v1")
 
 
+@pytest.mark.parametrize("base", ["http://[::1", "::", "http://h:port/v1"])
+def test_unparsable_base_url_is_a_config_error(base: str) -> None:
+    with pytest.raises(ConfigError, match="base URL"):
+        OpenAICompatibleModel("m", base)
+
+
 def test_request_carries_options_and_extra_body() -> None:
     with ScriptedServer() as srv:
         model = OpenAICompatibleModel(

@@ -53,7 +53,10 @@ def normalize_base_url(base_url: str) -> str:
     url = base_url.strip().rstrip("/")
     if not url:
         raise ConfigError("model base URL is empty; pass --base-url or set OPENAI_BASE_URL")
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ConfigError(f"model base URL {safe_url(url)!r} cannot be parsed: {exc}") from None
     if parsed.scheme not in ("http", "https"):
         raise ConfigError(
             f"model base URL must start with http:// or https://, got {safe_url(url)!r}"
