@@ -69,10 +69,23 @@ def resolve(
         if found is not None:
             return found
     if creates:
-        if any(f.startswith(path + "/") for f in files):
-            return Resolved(reason="bad_path", message=f"{path} is a directory, not a file.")
+        clash = _clash(path, files)
+        if clash:
+            return Resolved(reason="bad_path", message=clash)
         return Resolved(path=path, exists=False)
     return Resolved(reason="no_file", message=_no_file_message(path, files))
+
+
+def _clash(path: str, files: Collection[str]) -> str:
+    """Why a new file cannot be created at ``path`` (a folder there, or a file as a parent)."""
+    if any(f.startswith(path + "/") for f in files):
+        return f"{path} is a directory, not a file."
+    parts = path.split("/")
+    for depth in range(1, len(parts)):
+        parent = "/".join(parts[:depth])
+        if parent in files:
+            return f"{path} cannot be created: {parent} is a file, not a directory."
+    return ""
 
 
 def _fuzzy(path: str, files: Collection[str], *, basename: bool) -> Resolved | None:

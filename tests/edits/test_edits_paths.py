@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from agentless.edits import apply_reply
 from agentless.edits.paths import normalize, resolve
 
 FILES = ["src/pkg/mod.py", "src/pkg/util.py", "tests/test_mod.py", "docs/util.py", "Makefile"]
@@ -63,3 +64,21 @@ def test_creation_does_not_use_basename() -> None:
 def test_alt_spelling_tried_exactly() -> None:
     files = ["a/b.py"]
     assert resolve("b.py", files, creates=False, fuzzy=False, alt="a/b.py").path == "a/b.py"
+
+
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [("src/pkg", "is a directory"), ("Makefile/extra.mk", "Makefile is a file")],
+)
+def test_new_file_cannot_sit_where_the_tree_disagrees(raw: str, why: str) -> None:
+    found = resolve(raw, FILES, creates=True, fuzzy=False)
+    assert found.reason == "bad_path"
+    assert why in found.message
+
+
+def test_new_file_under_a_file_fails_in_apply_reply() -> None:
+    reply = "mod.py/extra.py\n```python\n<<<<<<< SEARCH\n=======\nX = 1\n>>>>>>> REPLACE\n```\n"
+    result = apply_reply(reply, {"mod.py": "Y = 2\n"})
+    assert not result.ok
+    assert result.failed[0].reason == "bad_path"
+    assert result.files == {}
