@@ -365,26 +365,13 @@ class Store:
 
     def usage_by_stage(self) -> dict[str, Usage]:
         """Summed usage per stage label; cost is ``None`` where any call's price was unknown."""
+        sums = ", ".join(f"SUM({name}) AS {name}" for name in _SUMMED)
         rows = self.connect().execute(
-            "SELECT stage, COUNT(*) AS calls, SUM(prompt_tokens) AS p, "
-            "SUM(completion_tokens) AS c, SUM(cached_tokens) AS k, SUM(reasoning_tokens) AS r, "
-            "SUM(latency) AS l, SUM(retries) AS t, "
+            f"SELECT stage, COUNT(*) AS calls, {sums}, "
             "CASE WHEN COUNT(cost) = COUNT(*) THEN TOTAL(cost) END AS cost "
             "FROM model_calls GROUP BY stage ORDER BY stage"
         )
-        return {
-            row["stage"]: Usage(
-                prompt_tokens=row["p"],
-                completion_tokens=row["c"],
-                cached_tokens=row["k"],
-                reasoning_tokens=row["r"],
-                latency=row["l"],
-                retries=row["t"],
-                calls=row["calls"],
-                cost=row["cost"],
-            )
-            for row in rows
-        }
+        return {row["stage"]: _usage(row, row["calls"]) for row in rows}
 
     def total_usage(self) -> Usage:
         """Usage summed over every recorded call."""
@@ -440,18 +427,25 @@ def _stored_call(row: sqlite3.Row) -> StoredCall:
         status=row["status"],
         error=row["error"],
         completions=[Completion.from_dict(c) for c in json.loads(row["reply"])],
-        usage=Usage(
-            prompt_tokens=row["prompt_tokens"],
-            completion_tokens=row["completion_tokens"],
-            cached_tokens=row["cached_tokens"],
-            reasoning_tokens=row["reasoning_tokens"],
-            latency=row["latency"],
-            retries=row["retries"],
-            calls=1,
-            cost=row["cost"],
-        ),
+        usage=_usage(row, calls=1),
         started_at=row["started_at"],
     )
+
+
+# Usage columns of ``model_calls`` that add up across calls (cost is summed apart: see
+# ``usage_by_stage``).
+_SUMMED = (
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+    "latency",
+    "retries",
+)
+
+
+def _usage(row: sqlite3.Row, calls: int) -> Usage:
+    return Usage(**{name: row[name] for name in _SUMMED}, calls=calls, cost=row["cost"])
 
 
 if TYPE_CHECKING:
