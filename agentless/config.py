@@ -130,7 +130,9 @@ class ValidateConfig(_Frozen):
         default=3600.0, description="Seconds for one environment build step (pip install)."
     )
     script_timeout: float = Field(
-        default=300.0, description="Seconds for a reproduction script or regression run."
+        default=300.0,
+        description="Seconds for each validation run of `run`/`batch` (reproduction script, "
+        "regression tests, the task's test command); `timeout` bounds `eval` runs.",
     )
 
 

@@ -126,7 +126,10 @@ class Services:
         cache = config.run.cache_dir or default_cache_dir()
         return cls(
             workspace=Workspace(cache, config.run.repo_url_template, config.run.mirrors_dir),
-            environments=EnvironmentManager(config.validate_.env_dir or cache / "envs"),
+            environments=EnvironmentManager(
+                config.validate_.env_dir or cache / "envs",
+                install_timeout=config.validate_.install_timeout,
+            ),
             sandbox=Sandbox.from_config(config.validate_),
             local_python=Path(config.validate_.python or sys.executable),
         )
@@ -235,7 +238,7 @@ def _validate(
             regression_tests=regression_files(tree, edited) if config.validate_.regression else (),
             test_command=user_test_command(task.test_cmd) if task.test_cmd else None,
             reproduction_script=script,
-            timeout=config.validate_.timeout,
+            timeout=config.validate_.script_timeout,
         )
         checks = check_patches(plan, patches)
     notes = sorted({note for result in checks.values() for note in result.notes})

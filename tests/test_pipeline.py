@@ -238,3 +238,23 @@ def test_unavailable_sandbox_falls_back_to_voting_and_says_so(
     assert all(c["regression_failures"] is None for c in result.candidates)
     # Two wrong and two right samples tie; without tests the earliest sample wins the vote.
     assert result.candidates[1]["reason"].startswith("chosen with 2 vote(s)")
+
+
+def test_validation_scripts_stop_at_the_script_timeout(repo: Path, tmp_path: Path) -> None:
+    slow = "```python\nimport time\ntime.sleep(60)\nprint('Issue reproduced')\n```\n"
+    with ScriptedServer() as srv:
+        srv.on("Write a standalone Python script", slow)  # the first matching rule answers
+        script(srv)
+        base = config_for(srv, tmp_path)
+        config = base.model_copy(
+            update={"validate_": base.validate_.model_copy(update={"script_timeout": 1.0})}
+        )
+        task = local_task(repo, str(repo / "ISSUE.md"), test_cmd=TEST_CMD)
+        result = run_task(task, OpenAICompatibleModel.from_config(config.model), config)
+    assert "reproduction script does not show the issue; not used" in result.notes
+    assert result.timings["validate"] < 30
+
+
+def test_services_take_the_install_timeout_from_the_config(tmp_path: Path) -> None:
+    config = Config(validate={"install_timeout": 7.0}, run={"cache_dir": tmp_path})
+    assert Services.from_config(config).environments.install_timeout == 7.0
