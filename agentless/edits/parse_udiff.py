@@ -183,7 +183,8 @@ def _extended(line: str, f: _File) -> bool:
 def _split_git_names(rest: str) -> tuple[str, str]:
     rest = rest.strip()
     if rest.startswith('"'):
-        return "", ""
+        quoted = _QUOTED_PAIR.match(rest)
+        return (_unquote(quoted[1]), _unquote(quoted[2])) if quoted else ("", "")
     half = len(rest) // 2
     if len(rest) % 2 == 1 and rest[half] == " " and rest[:half][2:] == rest[half + 1 :][2:]:
         return rest[:half], rest[half + 1 :]
@@ -195,8 +196,27 @@ def _name(text: str) -> str:
     name = text.split("\t", 1)[0].strip()
     name = re.sub(r"\s+\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?( [+-]\d{4})?$", "", name)
     if len(name) >= 2 and name[0] == name[-1] == '"':
-        name = name[1:-1]
+        name = _unquote(name)
     return name
+
+
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
+_QUOTED_PAIR = re.compile(rf"^({_QUOTED})\s+({_QUOTED})$")
+_C_ESCAPES = {b"a": b"\a", b"b": b"\b", b"t": b"\t", b"n": b"\n", b"v": b"\v", b"f": b"\f"}
+_C_ESCAPES.update({b"r": b"\r", b'"': b'"', b"\\": b"\\"})
+
+
+def _unquote(quoted: str) -> str:
+    """A name as git C-quotes it, without quotes and escapes (octal escapes are UTF-8 bytes)."""
+    raw = quoted[1:-1].encode("utf-8", "surrogateescape")
+
+    def one(m: re.Match[bytes]) -> bytes:
+        code = m[1]
+        if len(code) == 3:
+            return bytes([int(code, 8) & 0xFF])
+        return _C_ESCAPES.get(code, m[0])
+
+    return re.sub(rb"\\([0-7]{3}|.)", one, raw, flags=re.S).decode("utf-8", "surrogateescape")
 
 
 def _same_file(a: _File, b: _File) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import unidiff
 
-from agentless.edits import render_diff
+from agentless.edits import apply_reply, render_diff
 from agentless.edits.text import Doc, split_lines
 
 
@@ -90,3 +90,22 @@ def test_render_diff_applies_with_git(tmp_path: Path) -> None:
 
 def test_render_diff_skips_unchanged() -> None:
     assert render_diff({"a": "x\n"}, {"a": "x\n"}) == ""
+
+
+@pytest.mark.parametrize("path", ["pkg/é.py", "tab\there.py", 'say "hi".py', "x y.py"])
+def test_rendered_diff_reads_back_whatever_the_name(path: str) -> None:
+    # git quotes such names ("pkg/\303\251.py"); the udiff reader must undo the quoting.
+    # (A backslash is not among them: paths read from replies take it for a separator.)
+    old = {path: "a = 1\n"}
+    new = {path: "a = 2\n"}
+    result = apply_reply(render_diff(old, new), old, "udiff")
+    assert result.failed == []
+    assert result.files == new
+
+
+def test_quoted_git_header_alone_names_the_new_file() -> None:
+    # An empty new file has only the `diff --git` line and `new file mode`: no ---/+++ names.
+    diff = render_diff({}, {"pkg/é.py": ""})
+    result = apply_reply(diff, {"README": "x\n"}, "udiff")
+    assert result.failed == []
+    assert result.files == {"pkg/é.py": ""}
