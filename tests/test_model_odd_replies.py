@@ -112,3 +112,13 @@ def test_unreadable_usage_is_unknown_usage() -> None:
 def test_malformed_stream_chunk_is_retried_then_unavailable(chunks: list[str]) -> None:
     body = "".join(f"data: {c}\n\n" for c in [*chunks, "[DONE]"]).encode()
     _assert_unavailable(body, {"Content-Type": "text/event-stream"}, stream=True)
+
+
+def test_server_that_ignores_stream_still_answers() -> None:
+    # Some proxies answer stream=true with one plain JSON reply.
+    choice = {"index": 0, "message": {"content": "whole"}, "finish_reason": "stop"}
+    body = _reply(choices=[choice], usage={"prompt_tokens": 3, "completion_tokens": 1})
+    with fixed_server(body) as url, OpenAICompatibleModel("m", url, stream=True, **QUICK) as model:
+        [completion] = model.complete(MESSAGES)
+    assert completion.text == "whole"
+    assert completion.usage.prompt_tokens == 3

@@ -591,6 +591,10 @@ class OpenAICompatibleModel:
             if response.status_code >= 300:
                 response.read()
                 self._check_status(url, response)
+            if "json" in response.headers.get("content-type", ""):
+                # The server ignored stream=true and sent the whole reply at once.
+                response.read()
+                return self._parse(self._json(response))
             assembler = _StreamAssembler()
             done = False
             for payload in _sse_data(response.iter_lines()):
