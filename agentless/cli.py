@@ -327,7 +327,7 @@ def localize_command(
     if len(tasks) != 1:
         raise ConfigError(f"{task_file} holds {len(tasks)} tasks: choose one with --instance ID")
     task = tasks[0]
-    index = index_for(open_workspace(config), task.repo, task.base_commit)
+    index = index_for(open_workspace(config), task.repo, task.base_commit, exclude=task.hidden)
     model = None
     if not retrieval_only:
         from agentless.model import OpenAICompatibleModel

@@ -162,7 +162,7 @@ def run_task(
     services = services or Services.from_config(config)
     metered = MeteredModel(model)
     timer = _Timer()
-    commit = services.workspace.resolve(task.repo, task.base_commit)
+    commit = services.workspace.resolve(task.repo, task.base_commit, exclude=task.hidden)
     log.info("%s: indexing %s at %s", task.instance_id, task.repo, commit[:12])
     with timer("index"):
         index = index_for(services.workspace, task.repo, commit)

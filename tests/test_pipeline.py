@@ -20,7 +20,7 @@ from agentless.model import OpenAICompatibleModel
 from agentless.pipeline import Services, run_task
 from agentless.runner import run_one
 from agentless.store import Store
-from agentless.tasks import local_task
+from agentless.tasks import load_tasks, local_task
 from agentless.testing.server import ScriptedServer
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "textstats"
@@ -258,3 +258,38 @@ def test_validation_scripts_stop_at_the_script_timeout(repo: Path, tmp_path: Pat
 def test_services_take_the_install_timeout_from_the_config(tmp_path: Path) -> None:
     config = Config(validate={"install_timeout": 7.0}, run={"cache_dir": tmp_path})
     assert Services.from_config(config).environments.install_timeout == 7.0
+
+
+def test_an_exercise_never_shows_its_reference_solution(tmp_path: Path) -> None:
+    exercise = tmp_path / "practice" / "adder"
+    (exercise / ".meta").mkdir(parents=True)
+    (exercise / ".docs").mkdir()
+    (exercise / ".docs" / "instructions.md").write_text("Write add(a, b) returning the sum.")
+    (exercise / ".meta" / "config.json").write_text(
+        json.dumps(
+            {
+                "files": {
+                    "solution": ["adder.py"],
+                    "test": ["adder_test.py"],
+                    "example": [".meta/example.py"],
+                }
+            }
+        )
+    )
+    (exercise / ".meta" / "example.py").write_text("def add(a, b):\n    return a + b  # GOLD\n")
+    (exercise / "adder.py").write_text("def add(a, b):\n    pass\n")
+    (exercise / "adder_test.py").write_text(
+        "from adder import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+    )
+    task = load_tasks(exercise)[0]
+    with ScriptedServer() as srv:
+        # A model that asks for the solution file by name must not get it.
+        srv.on("# Repository files", "```\n.meta/example.py\nadder.py\n```")
+        srv.set_default("```\nadder.py\nfunction: add\n```")
+        config = config_for(srv, tmp_path)
+        result = run_task(
+            task, OpenAICompatibleModel.from_config(config.model), config, validate=False
+        )
+        bodies = [json.dumps(request.body) for request in srv.chat_requests]
+    assert bodies and not any("GOLD" in body or ".meta/" in body for body in bodies)
+    assert ".meta/example.py" not in result.localization.get("files", [])

@@ -121,6 +121,20 @@ def test_plain_folder_is_snapshotted_by_content(tmp_path):
         assert (path / "m.py").read_text() == "x = 1\n"
 
 
+def test_a_folder_snapshot_leaves_out_excluded_paths(tmp_path, source):
+    folder = tmp_path / "plain"
+    write_files(folder, {"m.py": "x = 1\n", ".meta/example.py": "x = 2\n", "*": "star\n"})
+    ws = make_ws(tmp_path)
+    sha = ws.resolve(str(folder), exclude=[".meta", "*"])  # "*" names only itself
+    with ws.checkout(str(folder), sha) as path:
+        assert (path / "m.py").is_file()
+        assert not (path / ".meta").exists() and not (path / "*").exists()
+    assert sha != ws.resolve(str(folder))
+    repo, _ = source
+    with pytest.raises(RepoError, match="cannot be left out"):
+        ws.resolve(str(repo), exclude=[".meta"])
+
+
 @pytest.mark.parametrize(
     "layout", ["{o}+{n}/repo", "{o}+{n}", "{o}/{n}.git", "{o}/{n}", "{o}__{n}.git"]
 )

@@ -218,11 +218,17 @@ def load_index(
 
 
 def index_for(
-    workspace: Workspace, repo: str, commit: str = "", *, options: IndexOptions | None = None
+    workspace: Workspace,
+    repo: str,
+    commit: str = "",
+    *,
+    options: IndexOptions | None = None,
+    exclude: Sequence[str] = (),
 ) -> RepoIndex:
-    """The index of ``repo`` at ``commit`` through a workspace's mirror and cache folder."""
+    """The index of ``repo`` at ``commit`` through a workspace's mirror and cache folder
+    (``exclude``: see ``Workspace.resolve``)."""
     mirror = workspace.mirror(repo)
-    sha = workspace.resolve(repo, commit)
+    sha = workspace.resolve(repo, commit, exclude=exclude)
     return load_index(mirror, sha, cache_dir=workspace.cache_dir / "index", options=options)
 
 

@@ -173,19 +173,26 @@ class Workspace:
                 self._clone(source, path)
         return path
 
-    def resolve(self, repo: str, commit: str = "") -> str:
+    def resolve(self, repo: str, commit: str = "", *, exclude: Sequence[str] = ()) -> str:
         """The full commit id of ``commit`` in ``repo`` ('' = the source's current HEAD).
 
         A commit missing from the mirror is fetched from the source once; a local git
         repository with uncommitted changes cannot stand for '' (its HEAD would silently
-        drop them).
+        drop them). ``exclude`` names paths a plain folder's snapshot leaves out.
         """
         if commit.startswith("-"):
             raise RepoError(f"invalid commit {commit!r}: give a commit id, branch or tag")
         source = self.source(repo)
         mirror = self.mirror(repo)
         if source.kind == "dir":
-            return self._known(mirror, commit, source) if commit else self._snapshot(source, mirror)
+            if commit:
+                return self._known(mirror, commit, source)
+            return self._snapshot(source, mirror, exclude)
+        if exclude and not commit:
+            raise RepoError(
+                f"{source.spec} is a git repository, so {', '.join(exclude)} cannot be left out "
+                "of it; use a plain folder (no .git) for this task"
+            )
         if not commit:
             if source.kind == "git" and (Path(source.location) / ".git").exists():
                 self._refuse_dirty(Path(source.location))
@@ -328,13 +335,17 @@ class Workspace:
                 # Commits that no ref reaches (e.g. closed pull requests) by id.
                 run_git(["fetch", "--quiet", "origin", commit], git_dir=mirror, check=False)
 
-    def _snapshot(self, source: RepoSource, mirror: Path) -> str:
+    def _snapshot(self, source: RepoSource, mirror: Path, exclude: Sequence[str] = ()) -> str:
         folder = Path(source.location)
+        leave_out = [f":(exclude,literal){path}" for path in exclude]
         with self._lock(source.key), tempfile.TemporaryDirectory(prefix="agentless-index-") as tmp:
             env = {**SNAPSHOT_IDENTITY, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
             base = [f"--git-dir={mirror}", f"--work-tree={folder}"]
             run_git(
-                [*base, "add", "--all", "."], cwd=folder, env=env, what=f"snapshotting {folder}"
+                [*base, "add", "--all", "--", ".", *leave_out],
+                cwd=folder,
+                env=env,
+                what=f"snapshotting {folder}",
             )
             tree = git_out([*base, "write-tree"], cwd=folder, env=env, what="git write-tree")
             sha = git_out(

@@ -142,4 +142,5 @@ def _exercise_task(folder: Path) -> Task:
         kind="exercise",
         test_cmd=f"python -m pytest -q {test}" if test else "",
         files=files,
+        hidden=[".meta"],  # the reference solution lives there; a run must never see it
     )

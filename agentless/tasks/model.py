@@ -39,6 +39,10 @@ class Task(BaseModel):
     files: dict[str, str] = Field(
         default_factory=dict, description="Exercise roles -> paths (solution, test, example)."
     )
+    hidden: list[str] = Field(
+        default_factory=list,
+        description="Paths of a folder task left out of its snapshot (an exercise's solution).",
+    )
 
     @field_validator("fail_to_pass", "pass_to_pass", mode="before")
     @classmethod
