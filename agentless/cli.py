@@ -454,6 +454,10 @@ def _chosen_task(
             raise ConfigError("--repo needs --issue (a file holding the issue, or its text)")
         return local_task(repo_path, issue, test_cmd=test_cmd)
     assert task_file is not None
+    if issue or test_cmd:
+        raise ConfigError(
+            "--issue and --test-cmd work with --repo only (TASK rows carry their own)"
+        )
     tasks = select_instances(load_tasks(task_file), [instance_id] if instance_id else None)
     if len(tasks) != 1:
         raise ConfigError(f"{task_file} holds {len(tasks)} tasks: choose one with --instance ID")

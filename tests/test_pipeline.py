@@ -293,3 +293,13 @@ def test_an_exercise_never_shows_its_reference_solution(tmp_path: Path) -> None:
         bodies = [json.dumps(request.body) for request in srv.chat_requests]
     assert bodies and not any("GOLD" in body or ".meta/" in body for body in bodies)
     assert ".meta/example.py" not in result.localization.get("files", [])
+
+
+@pytest.mark.parametrize("option", [["--issue", "text"], ["--test-cmd", "pytest"]])
+def test_cli_run_refuses_repo_options_with_a_task_file(tmp_path: Path, option: list[str]) -> None:
+    dataset = tmp_path / "d.jsonl"
+    row = {"instance_id": "x", "repo": str(tmp_path), "problem_statement": "p"}
+    dataset.write_text(json.dumps(row) + "\n")
+    result = CliRunner().invoke(main, ["run", str(dataset), *option, "--dry-run"])
+    assert result.exit_code == 2, result.output
+    assert "--repo" in result.output
