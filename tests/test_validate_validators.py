@@ -114,6 +114,18 @@ def test_regression_counts_only_tests_that_passed_before(
     assert (project / "geo" / "shapes.py").read_text() == SHAPES
 
 
+def test_runs_leave_no_bytecode_to_mislead_the_next_candidate(
+    project: Path, env: Environment, sandbox: Sandbox
+) -> None:
+    # Bytecode is trusted when the source's size and mtime (whole seconds) match. A candidate
+    # of the original's size, applied in the second its tests ran, would otherwise run the
+    # code the previous run compiled instead of its own.
+    swap = diff("geo/shapes.py", SHAPES, SHAPES.replace("w * h", "h * w"))
+    tests = find_regression_tests(project, ["geo/shapes.py"])
+    run_regression(project, env, swap, tests, sandbox=sandbox)
+    assert not list(project.rglob("__pycache__"))
+
+
 def test_regression_reports_problems_as_data(
     project: Path, env: Environment, sandbox: Sandbox
 ) -> None:

@@ -102,6 +102,9 @@ class Environment:
             "VIRTUAL_ENV": str(self.bin_dir.parent) if self.is_venv else "",
             "PYTHONPATH": os.pathsep.join(path_entries),
             "PYTHONNOUSERSITE": "1",
+            # Several candidates run in one worktree; bytecode cached by one run could be
+            # taken for a same-sized candidate's source written within the same second.
+            "PYTHONDONTWRITEBYTECODE": "1",
         }
         env.update(self.recipe.test_env)
         env.update(self.extra_env)
