@@ -104,3 +104,12 @@ def test_real_swebench_rows() -> None:
         assert task.base_commit and task.patch and task.test_patch
         assert task.fail_to_pass, task.instance_id
         assert task.eval_script and task.log_parser.startswith("parse_log_")
+
+
+@pytest.mark.parametrize("bad", ["../escape", "a/b", "..", "", "a\\b"])
+def test_instance_ids_that_would_name_another_folder_are_refused(tmp_path: Path, bad: str) -> None:
+    # Result folders are named after instance ids (<out>/<instance_id>/report.json).
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps(row(instance_id=bad)) + "\n")
+    with pytest.raises(TaskError, match="instance_id"):
+        load_tasks(path)

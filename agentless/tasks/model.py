@@ -44,6 +44,14 @@ class Task(BaseModel):
         description="Paths of a folder task left out of its snapshot (an exercise's solution).",
     )
 
+    @field_validator("instance_id")
+    @classmethod
+    def _one_folder_name(cls, value: str) -> str:
+        # Results are written to <out>/<instance_id>/: the id must name one folder there.
+        if value in ("", ".", "..") or "/" in value or "\\" in value or "\0" in value:
+            raise ValueError("an instance id must be a plain name (no '/', '\\' or '..')")
+        return value
+
     @field_validator("fail_to_pass", "pass_to_pass", mode="before")
     @classmethod
     def _decode_json_list(cls, value: Any) -> Any:
