@@ -113,3 +113,10 @@ def test_instance_ids_that_would_name_another_folder_are_refused(tmp_path: Path,
     path.write_text(json.dumps(row(instance_id=bad)) + "\n")
     with pytest.raises(TaskError, match="instance_id"):
         load_tasks(path)
+
+
+def test_exercise_with_a_broken_config_is_a_task_error(tmp_path: Path) -> None:
+    (tmp_path / "ex" / ".meta").mkdir(parents=True)
+    (tmp_path / "ex" / ".meta" / "config.json").write_text("{not json")
+    with pytest.raises(TaskError, match=r"config\.json"):
+        load_tasks(tmp_path)

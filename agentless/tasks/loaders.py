@@ -124,7 +124,13 @@ def load_exercises(root: Path) -> list[Task]:
 
 
 def _exercise_task(folder: Path) -> Task:
-    meta = json.loads((folder / ".meta" / "config.json").read_text(encoding="utf-8"))
+    config = folder / ".meta" / "config.json"
+    try:
+        meta = json.loads(config.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise TaskError(f"{config}: not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise TaskError(f"{config}: expected a JSON object with a files section")
     roles = meta.get("files", {})
     files = {role: paths[0] for role, paths in roles.items() if isinstance(paths, list) and paths}
     docs = [
