@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from agentless.validate.candidates import ValidationPlan, check_patches, user_test_command
 from agentless.validate.environments import Environment
 from agentless.validate.recipes import Recipe
 from agentless.validate.sandbox import Sandbox
@@ -185,3 +186,54 @@ def test_script_verdicts() -> None:
     assert script_verdict("", 0, False) == "resolved"
     assert script_verdict("AssertionError", 1, False) == "reproduced"
     assert script_verdict("Issue resolved", None, True) == "other"
+
+
+MATH = """def double(x):
+    return x + x + 1
+
+
+def square(x):
+    return x * x + 1
+"""
+TEST_MATH = """from mathy import double, square
+
+
+def test_double():
+    assert double(2) == 4
+
+
+def test_double_zero():
+    assert double(0) == 0
+
+
+def test_square():
+    assert square(3) == 9
+
+
+def test_square_one():
+    assert square(1) == 1
+"""
+
+
+def test_user_command_counts_tests_that_vanish_as_failing(
+    tmp_path: Path, env: Environment, sandbox: Sandbox
+) -> None:
+    # A patch that breaks the module's import turns four tests into one collection error;
+    # it must not rank above a patch that fixes half of them.
+    root = tmp_path / "mathy"
+    (root / "tests").mkdir(parents=True)
+    (root / "mathy.py").write_text(MATH)
+    (root / "tests" / "test_mathy.py").write_text(TEST_MATH)
+    half = diff("mathy.py", MATH, MATH.replace("x + x + 1", "x + x"))
+    breaks = diff("mathy.py", MATH, "import not_a_module\n" + MATH)
+    plan = ValidationPlan(
+        tree=root,
+        env=env,
+        sandbox=sandbox,
+        test_command=user_test_command("python -m pytest -p no:cacheprovider tests"),
+        timeout=120,
+    )
+    checks = check_patches(plan, {"half": half, "breaks": breaks})
+    assert checks["half"].regression_failures == 2
+    assert (checks["breaks"].regression_failures or 0) > 2
+    assert (root / "mathy.py").read_text() == MATH

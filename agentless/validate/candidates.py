@@ -61,12 +61,15 @@ def user_test_command(line: str) -> TestCommand:
     return TestCommand(tuple(argv), command.env)
 
 
-def _failing(run: SuiteRun) -> int:
-    """Tests not passing in a run of the user's command; a run with no parsed statuses counts
-    its exit status (0 = no failures)."""
-    if run.statuses:
-        return sum(1 for status in run.statuses.values() if status in _FAILED)
-    return 0 if run.exit_code == 0 else 1
+def _failing(run: SuiteRun, baseline: SuiteRun) -> int:
+    """Tests not passing in a run of the user's command, counting those the original run saw
+    and this one does not (a broken import hides a whole file); a run with no parsed statuses
+    counts its exit status (0 = no failures)."""
+    seen = {test for test, status in baseline.statuses.items() if status != "SKIPPED"}
+    vanished = seen - run.statuses.keys()
+    if not run.statuses and not vanished:
+        return 0 if run.exit_code == 0 else 1
+    return sum(1 for status in run.statuses.values() if status in _FAILED) + len(vanished)
 
 
 def check_patches(plan: ValidationPlan, patches: Mapping[str, str]) -> dict[str, PatchChecks]:
@@ -86,24 +89,23 @@ def _check_with_command(
 ) -> None:
     # The user's own test command: fewer failing tests after the patch is better, which also
     # rewards a patch that makes a failing test pass.
+    def run_command() -> SuiteRun:
+        return run_test_files(
+            plan.tree, plan.env, [], sandbox=plan.sandbox, timeout=plan.timeout, command=command
+        )
+
     command = plan.test_command
+    baseline = run_command()
     for key, patch in patches.items():
         with patched(plan.tree, patch) as (applied, message):
             if not applied:
                 results[key].notes.append(f"patch did not apply: {message}")
                 continue
-            run = run_test_files(
-                plan.tree,
-                plan.env,
-                [],
-                sandbox=plan.sandbox,
-                timeout=plan.timeout,
-                command=command,
-            )
+            run = run_command()
         if run.timed_out:
             results[key].notes.append("tests timed out")
             continue
-        results[key].regression_failures = _failing(run)
+        results[key].regression_failures = _failing(run, baseline)
 
 
 def _check_regression(
