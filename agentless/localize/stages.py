@@ -114,13 +114,8 @@ def localize_elements(
 ) -> tuple[list[ElementRef], StageRecord]:
     """Classes, functions, methods and variables of the top files that the issue involves."""
     record = StageRecord("elements")
-    messages, kept, record.dropped = fit_blocks(
-        skeleton_blocks(index, files),
-        lambda blocks: blocks_messages("localize_elements.j2", issue, blocks),
-        config.prompt_token_budget,
-    )
-    record.prompt_tokens = count_message_tokens(messages)
-    shown = [block.path for block in kept]
+    blocks = skeleton_blocks(index, files)
+    messages, shown = _fit("localize_elements.j2", issue, blocks, config, record)
     replies = sample(
         model,
         messages,
@@ -136,6 +131,24 @@ def localize_elements(
         "no reply named a real element; used the elements sharing most terms with the issue"
     )
     return elements_by_terms(issue, index, shown), record
+
+
+def _fit(
+    template: str,
+    issue: str,
+    blocks: Sequence[Block],
+    config: LocalizeConfig,
+    record: StageRecord,
+) -> tuple[list[Message], list[str]]:
+    """The stage's messages with as many blocks as the budget allows, and the paths shown;
+    the record notes the prompt size and the blocks left out."""
+    messages, kept, record.dropped = fit_blocks(
+        blocks,
+        lambda shown: blocks_messages(template, issue, shown),
+        config.prompt_token_budget,
+    )
+    record.prompt_tokens = count_message_tokens(messages)
+    return messages, [block.path for block in kept]
 
 
 def blocks_messages(template: str, issue: str, blocks: Sequence[Block]) -> list[Message]:
@@ -229,13 +242,7 @@ def localize_windows(
     """Lines, functions and classes to edit; each sample becomes one location set."""
     record = StageRecord("windows")
     blocks = numbered_blocks(index, elements, config.context_margin)
-    messages, kept, record.dropped = fit_blocks(
-        blocks,
-        lambda shown: blocks_messages("localize_lines.j2", issue, shown),
-        config.prompt_token_budget,
-    )
-    record.prompt_tokens = count_message_tokens(messages)
-    shown = [block.path for block in kept]
+    messages, shown = _fit("localize_lines.j2", issue, blocks, config, record)
     replies = sample(
         model,
         messages,
