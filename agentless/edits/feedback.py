@@ -28,11 +28,14 @@ def closest_region(file_lines: Sequence[str], wanted: Sequence[str]) -> tuple[in
     votes = _votes(stripped, probes, exact=True) or _votes(stripped, probes[:6], exact=False)
     if not votes:
         return None
-    target = "\n".join(w.strip() for w in wanted)
+    # Scored on the lines quoted back at most: character matching is quadratic, and a whole
+    # file pasted as SEARCH would take seconds per candidate.
+    scored = min(len(wanted), MAX_QUOTED)
+    target = "\n".join(w.strip() for w in wanted[:scored])
     best: tuple[float, int] | None = None
     for start, _ in votes.most_common(8):
         start = max(0, min(start, len(file_lines) - 1))
-        window = "\n".join(stripped[start : start + len(wanted)])
+        window = "\n".join(stripped[start : start + scored])
         score = difflib.SequenceMatcher(None, target, window, autojunk=False).ratio()
         if best is None or score > best[0]:
             best = (score, start)

@@ -60,6 +60,9 @@ def _shrunk(view: View, lines: Lines, hint: int | None, accept: Accept | None) -
     several (at the same number of dropped lines, or any at all) are ambiguous."""
     lead = _context_run(lines)
     trail = _context_run(lines[::-1]) if lead < len(lines) else 0
+    if not _core_in_file(view, lines[lead : len(lines) - trail]):
+        # Every shrunk part keeps these lines: trying hundreds of trims would only fail slower.
+        return Located()
     for dropped in range(1, lead + trail + 1):
         placements: list[Placement] = []
         for front in range(max(0, dropped - trail), min(lead, dropped) + 1):
@@ -80,6 +83,15 @@ def _shrunk(view: View, lines: Lines, hint: int | None, accept: Accept | None) -
         if len(distinct) > 1:
             return Located(candidates=tuple(sorted({p.at for p in distinct.values()})))
     return Located()
+
+
+def _core_in_file(view: View, core: Lines) -> bool:
+    """Whether the old lines of ``core`` (blank edges aside: the ladder may trim those) are
+    in the file, in a row."""
+    old = [text for tag, text in core if tag != "+"]
+    lead = next((k for k, text in enumerate(old) if text.strip()), len(old))
+    trail = next((k for k, text in enumerate(reversed(old)) if text.strip()), 0)
+    return view.has_run(old[lead : len(old) - trail])
 
 
 def _context_run(lines: Lines) -> int:

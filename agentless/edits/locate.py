@@ -80,6 +80,10 @@ class View:
         return [line.rstrip() for line in self.doc.lines]
 
     @cached_property
+    def stripped(self) -> list[str]:
+        return [line.strip() for line in self.doc.lines]
+
+    @cached_property
     def unit(self) -> str | None:
         return file_unit(self.doc.lines)
 
@@ -91,6 +95,16 @@ class View:
         limit = len(self.lines) - len(before)
         found = self._index.get(before[first].strip(), [])
         return [p - first for p in found if 0 <= p - first <= limit]
+
+    def has_run(self, lines: Sequence[str]) -> bool:
+        """Whether ``lines`` are file lines in a row, compared stripped (as no rung of the
+        ladder compares more loosely, a block without such a run matches nowhere)."""
+        wanted = [line.strip() for line in lines]
+        if not wanted:
+            return True
+        return any(
+            self.stripped[p : p + len(wanted)] == wanted for p in self._index.get(wanted[0], [])
+        )
 
 
 def locate(

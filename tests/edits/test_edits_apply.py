@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from agentless.edits import apply_reply
 
 CODE = (
@@ -214,3 +216,34 @@ def test_whole_file_keeps_crlf_and_rejects_lazy() -> None:
     assert result.files == {"a.py": "a = 1\r\nb = 3\r\n"}
     result = apply_reply("a.py\n```python\na = 1\n# ... rest unchanged ...\n```\n", {"a.py": code})
     assert [f.reason for f in result.failed] == ["lazy"]
+
+
+def _dumped_file_hunk(n: int, wrong: str) -> tuple[str, str]:
+    """A file of ``n`` lines and a hunk quoting all of it, whose ``-`` line says ``wrong``."""
+    body = [f"    value_{i} = compute({i})" for i in range(n)]
+    hunk = [f"@@ -1,{n} +1,{n} @@"]
+    for i, line in enumerate(body):
+        if i == n // 2:
+            hunk += ["-" + wrong, "+" + line.replace("compute", "calc")]
+        else:
+            hunk.append(" " + line)
+    reply = "```diff\n--- a/m.py\n+++ b/m.py\n" + "\n".join(hunk) + "\n```\n"
+    return "\n".join(body) + "\n", reply
+
+
+def test_whole_file_hunk_that_matches_nowhere_fails_fast() -> None:
+    # Models dump whole files into a hunk; one wrong `-` line must not make the engine try
+    # every way of trimming ~1000 context lines (minutes) before saying no_match.
+    text, reply = _dumped_file_hunk(1000, "    value_500 = compute(-1)")
+    started = time.perf_counter()
+    result = apply_reply(reply, {"m.py": text})
+    assert [f.reason for f in result.failed] == ["no_match"]
+    assert time.perf_counter() - started < 10
+
+
+def test_whole_file_hunk_with_wrong_edge_context_still_shrinks() -> None:
+    text, reply = _dumped_file_hunk(60, "    value_30 = compute(30)")
+    reply = reply.replace(" " + "    value_0 = compute(0)", "     value_0 = compute(zero)")
+    result = apply_reply(reply, {"m.py": text})
+    assert result.ok, result.feedback
+    assert "value_30 = calc(30)" in result.files["m.py"]
