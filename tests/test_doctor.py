@@ -79,25 +79,10 @@ def test_wrong_key_gives_fix_it_line_without_the_key() -> None:
 
 def test_named_key_variable_is_used_and_named() -> None:
     with ScriptedServer(api_key="k-777") as srv:
-        code, output = doctor(
-            "--base-url",
-            srv.url,
-            "--model",
-            "m",
-            "--api-key-env",
-            "MY_KEY",
-            env={"MY_KEY": "k-777"},
-        )
+        options = ("--base-url", srv.url, "--model", "m", "--api-key-env", "MY_KEY")
+        code, output = doctor(*options, env={"MY_KEY": "k-777"})
         assert lines_for(output, "completion")[0].startswith("OK"), output
-        code, output = doctor(
-            "--base-url",
-            srv.url,
-            "--model",
-            "m",
-            "--api-key-env",
-            "MY_KEY",
-            env={"MY_KEY": "nope"},
-        )
+        code, output = doctor(*options, env={"MY_KEY": "nope"})
     assert code == 1
     assert "$MY_KEY" in output
 

@@ -332,10 +332,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route_get(self) -> None:
         self._record(None)
-        if not self.path.rstrip("/").endswith("/models"):
-            self._error(404, f"no route for GET {self.path}", "not_found")
-            return
-        if not self._authorized():
+        if not self._routed("/models"):
             return
         models = [{"id": m, "object": "model", "owned_by": "scripted"} for m in self.state.models]
         self._json(200, {"object": "list", "data": models})
@@ -343,10 +340,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _route_post(self) -> None:
         body = self._read_body()
         self._record(body)
-        if not self.path.rstrip("/").endswith("/chat/completions"):
-            self._error(404, f"no route for POST {self.path}", "not_found")
-            return
-        if not self._authorized():
+        if not self._routed("/chat/completions"):
             return
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             self._error(400, "request body must be a JSON object with 'messages'", "invalid_body")
@@ -360,6 +354,13 @@ class _Handler(BaseHTTPRequestHandler):
         if self.state.latency:
             self.state.stopping.wait(self.state.latency)
         self._chat(body, truncate=fault is not None and fault.kind == "truncate")
+
+    def _routed(self, endpoint: str) -> bool:
+        """True for an authorized request to ``endpoint``; else the error is already sent."""
+        if not self.path.rstrip("/").endswith(endpoint):
+            self._error(404, f"no route for {self.command} {self.path}", "not_found")
+            return False
+        return self._authorized()
 
     @property
     def state(self) -> _State:
