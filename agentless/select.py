@@ -94,7 +94,11 @@ def drop_reason(candidate: Candidate) -> str:
         return "empty patch"
     for path, text in candidate.new_files.items():
         if text is not None and path.endswith(".py") and normalize_python(text) is None:
-            return f"breaks Python syntax in {path}"
+            old = candidate.old_files.get(path)
+            # A file this interpreter could not parse before (Python 2, newer syntax) is
+            # not one the patch broke.
+            if old is None or normalize_python(old) is not None:
+                return f"breaks Python syntax in {path}"
     changed = any(
         normalize_text(path, text) != normalize_text(path, candidate.old_files.get(path))
         for path, text in candidate.new_files.items()

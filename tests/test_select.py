@@ -35,6 +35,21 @@ def test_empty_whitespace_and_syntax_breaking_are_dropped() -> None:
     assert not any(c.kept for c in candidates[:3])
 
 
+def test_a_file_this_python_cannot_parse_before_either_is_not_blamed_on_the_patch() -> None:
+    # Python 2 (or newer-than-us) syntax: the check says nothing about such a file.
+    old = 'print "total", add(1, 2)\n'
+    fixed = Candidate(
+        index=0,
+        patch="diff",
+        new_files={"legacy.py": 'print "total", add(2, 2)\n'},
+        old_files={"legacy.py": old},
+    )
+    assert select([fixed]).chosen is fixed
+    broken_new_file = Candidate(index=1, patch="diff", new_files={"new.py": "def f(:\n"})
+    assert select([broken_new_file]).chosen is None
+    assert "syntax" in broken_new_file.reason
+
+
 def test_majority_vote_counts_equivalent_patches_together() -> None:
     minus = "def f(x):\n    return x - 1\n"
     minus_reformatted = 'def f(x):\n    """Doc."""\n    return (x - 1)  # fixed\n'
