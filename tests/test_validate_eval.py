@@ -5,8 +5,10 @@ installs nothing)."""
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -253,3 +255,28 @@ def test_model_edits_to_test_files_are_reset_before_the_test_patch(
     result = evaluator.evaluate(make_task(project, "calc-edits-tests"), with_test_edit)
     assert result.outcome == "resolved", result.detail
     assert result.fail_to_pass["success"] == [test_id("test_add")]
+
+
+def test_a_build_step_over_its_time_limit_stops_with_its_children(
+    tmp_path: Path, project: dict[str, str]
+) -> None:
+    # pip runs build backends as child processes; a hung one must not outlive the build.
+    pid_file = tmp_path / "child.pid"
+    child = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    parent = f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}]); time.sleep(60)"
+    recipe = Recipe(python=PYTHON, install=shlex.join(["python", "-c", parent]), upgrade_pip=False)
+    envs = EnvironmentManager(tmp_path / "envs", install_timeout=2)
+    start = time.monotonic()
+    with pytest.raises(EnvironmentBuildError, match="took more than 2s"):
+        envs.get(EnvSpec("o/r", "k", recipe), Path(project["repo"]), project["base"])
+    assert time.monotonic() - start < 30
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    state = (
+        Path(f"/proc/{pid}/stat").read_text().split()[2]
+        if Path(f"/proc/{pid}").exists()
+        else "gone"
+    )
+    assert state in ("gone", "Z"), "the build step's child outlived it"

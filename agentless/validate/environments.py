@@ -27,6 +27,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -302,17 +303,7 @@ class _Builder:
         self.log.write(f"\n$ {shlex.join(argv)}\n")
         self.log.flush()
         try:
-            proc = subprocess.run(
-                argv,
-                cwd=cwd,
-                env=env or _install_env(self.venv),
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=self.timeout,
-                check=False,
-            )
+            proc = _run_group(argv, cwd, env or _install_env(self.venv), self.timeout)
         except subprocess.TimeoutExpired:
             raise EnvironmentBuildError(
                 f"`{shlex.join(argv[:4])} ...` took more than {self.timeout:.0f}s"
@@ -327,6 +318,32 @@ class _Builder:
                 f"`{shlex.join(argv[:6])}` exited with {proc.returncode}: {last[0][:300]}"
             )
         return proc.stdout
+
+
+def _run_group(
+    argv: list[str], cwd: Path | None, env: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run`` in a process group of its own: at the time limit the whole group is
+    killed (pip's build backends included), then ``TimeoutExpired`` is raised."""
+    with subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    ) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except BaseException:  # the time limit, or an interrupt: nothing may outlive us
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+    return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
 
 
 # The last pip release for old interpreters (indexes without Requires-Python data would
