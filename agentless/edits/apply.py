@@ -16,11 +16,15 @@ from agentless.edits.render import render_diff
 from agentless.edits.text import Doc
 
 # Comment lines that stand for code left out of a "whole" file ("# ... rest unchanged ...").
-# A bare `...` line is not one: in Python it is code (Ellipsis).
-_LAZY = re.compile(
-    r"^(#|//|/\*|<!--|--|;)\s*.*(\.\.\.|…|\b(existing code|rest of (the )?(code|file|class|"
-    r"function|method|module|implementation)|remains? (the )?(same|unchanged)|unchanged|"
-    r"same as before)\b)",
+# A bare `...` line is not one: in Python it is code (Ellipsis). Nor is a comment that merely
+# mentions an ellipsis or the word "unchanged" ("# keep the order unchanged"): the comment must
+# open or close with an ellipsis, or say that code was left as it was.
+_COMMENT = re.compile(r"^(?:#+|//+|/\*+|<!--|--|;+)\s*(?P<body>.*?)\s*(?:\*+/|-->)?$")
+_LAZY_BODY = re.compile(
+    r"^(\.\.\.|…)|(\.\.\.|…)$|\b(existing code|rest of (the )?(code|file|class|function|method|"
+    r"module|implementation)|rest (is |remains? |stays? )?unchanged|same as before|"
+    r"(remains?|stays?) (the )?(same|unchanged)|(code|everything else|other \w+) "
+    r"(is |are |remains? |stays? )?unchanged)\b",
     re.I,
 )
 
@@ -219,7 +223,8 @@ def _whole(tree: _Tree, edit: Edit, path: str, exists: bool) -> EditFailure | No
 
 
 def _is_lazy(line: str) -> bool:
-    return bool(_LAZY.match(line.strip()))
+    comment = _COMMENT.match(line.strip())
+    return comment is not None and bool(_LAZY_BODY.search(comment["body"]))
 
 
 def _delete(tree: _Tree, edit: Edit, path: str) -> EditFailure | None:

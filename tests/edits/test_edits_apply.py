@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from agentless.edits import apply_reply
 
 CODE = (
@@ -247,3 +249,22 @@ def test_whole_file_hunk_with_wrong_edge_context_still_shrinks() -> None:
     result = apply_reply(reply, {"m.py": text})
     assert result.ok, result.feedback
     assert "value_30 = calc(30)" in result.files["m.py"]
+
+
+@pytest.mark.parametrize(
+    ("comment", "lazy"),
+    [
+        ("# ... rest of the class unchanged ...", True),
+        ("// ... existing code ...", True),
+        ("# rest of the file is the same", True),
+        ("# other methods remain unchanged", True),
+        ("# keep the input order unchanged", False),
+        ("# wait... then retry", False),
+        ("# the cache is unchanged when the key is missing", False),
+    ],
+)
+def test_lazy_comments_are_placeholders_not_any_mention(comment: str, lazy: bool) -> None:
+    old = {"m.py": "def f(xs):\n    return sorted(xs)\n"}
+    reply = f"m.py\n```python\ndef f(xs):\n    {comment}\n    return list(xs)\n```\n"
+    result = apply_reply(reply, old, "whole")
+    assert [f.reason for f in result.failed] == (["lazy"] if lazy else [])
