@@ -162,6 +162,8 @@ def run_task(
     services = services or Services.from_config(config)
     metered = MeteredModel(model)
     timer = _Timer()
+    if task.test_cmd:
+        user_test_command(task.test_cmd)  # an unreadable command fails before any model call
     commit = services.workspace.resolve(task.repo, task.base_commit, exclude=task.hidden)
     log.info("%s: indexing %s at %s", task.instance_id, task.repo, commit[:12])
     with timer("index"):

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from agentless.cli import main
 from agentless.config import Config, load_config
+from agentless.errors import TaskError
 from agentless.model import OpenAICompatibleModel
 from agentless.pipeline import Services, run_task
 from agentless.runner import run_one
@@ -303,3 +304,13 @@ def test_cli_run_refuses_repo_options_with_a_task_file(tmp_path: Path, option: l
     result = CliRunner().invoke(main, ["run", str(dataset), *option, "--dry-run"])
     assert result.exit_code == 2, result.output
     assert "--repo" in result.output
+
+
+def test_an_unreadable_test_command_fails_before_any_model_call(repo: Path, tmp_path: Path) -> None:
+    with ScriptedServer() as srv:
+        script(srv)
+        config = config_for(srv, tmp_path)
+        task = local_task(repo, str(repo / "ISSUE.md"), test_cmd='pytest -k "unclosed')
+        with pytest.raises(TaskError, match="test command"):
+            run_task(task, OpenAICompatibleModel.from_config(config.model), config)
+        assert srv.chat_requests == []

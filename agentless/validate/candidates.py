@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agentless.errors import TaskError
 from agentless.validate.environments import Environment
 from agentless.validate.sandbox import Sandbox
 from agentless.validate.testrun import TestCommand, parse_command
@@ -52,8 +53,14 @@ class ValidationPlan:
 
 
 def user_test_command(line: str) -> TestCommand:
-    """A user's test command; pytest gets ``-rA`` so every test's status can be parsed."""
-    command = parse_command(line)
+    """A user's test command; pytest gets ``-rA`` so every test's status can be parsed.
+    Raises ``TaskError`` for a line that names no command or does not split into words."""
+    try:
+        command = parse_command(line)
+    except ValueError as exc:
+        raise TaskError(
+            f"cannot read the test command {line!r} ({exc}); check its quoting"
+        ) from None
     argv = list(command.argv)
     is_pytest = "pytest" in argv[:3] or any(a.endswith("pytest") for a in argv[:1])
     if is_pytest and not any(re.match(r"-r[A-Za-z]*$", a) for a in argv):
