@@ -102,6 +102,20 @@ def test_new_commit_in_source_is_fetched_on_demand(tmp_path, source):
         assert (path / "pkg/c.py").read_text() == "C = 3\n"
 
 
+def test_a_branch_of_a_local_repository_is_read_from_the_repository_not_the_mirror(
+    tmp_path, source
+):
+    repo, (_, second) = source
+    ws = make_ws(tmp_path)
+    assert ws.resolve(str(repo), "main") == second
+    third = commit_files(repo, {"pkg/c.py": "C = 3\n"})
+    assert ws.resolve(str(repo), "main") == third
+    with ws.checkout(str(repo), "main") as path:
+        assert (path / "pkg/c.py").read_text() == "C = 3\n"
+    fourth = commit_files(repo, {"pkg/d.py": "D = 4\n"})  # the same workspace asks again
+    assert ws.resolve(str(repo), "main") == fourth
+
+
 def test_plain_folder_is_snapshotted_by_content(tmp_path):
     folder = tmp_path / "plain"
     write_files(

@@ -197,6 +197,9 @@ class Workspace:
             if source.kind == "git" and (Path(source.location) / ".git").exists():
                 self._refuse_dirty(Path(source.location))
             commit = self._source_head(source, mirror)
+        elif source.kind == "git" and not _SHA.match(commit):
+            # A branch or tag moves: the source says where it is now, the mirror where it was.
+            commit = self._source_rev(source, commit) or commit
         sha = self._rev_parse(mirror, commit)
         if sha is None:
             self._fetch(source, mirror, commit)
@@ -296,6 +299,15 @@ class Workspace:
             return git_out(["rev-parse", "HEAD"], cwd=where, what=f"reading HEAD of {where}")
         return "HEAD"
 
+    def _source_rev(self, source: RepoSource, name: str) -> str | None:
+        where = Path(source.location)
+        if not where.is_dir():
+            return None
+        proc = run_git(
+            ["rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"], cwd=where, check=False
+        )
+        return proc.stdout.decode().strip() if proc.returncode == 0 else None
+
     def _refuse_dirty(self, work_tree: Path) -> None:
         proc = run_git(["status", "--porcelain"], cwd=work_tree, what=f"git status in {work_tree}")
         status = proc.stdout.decode("utf-8", "replace").rstrip()
@@ -326,7 +338,8 @@ class Workspace:
         return sha
 
     def _fetch(self, source: RepoSource, mirror: Path, commit: str) -> None:
-        if source.key in self._fetched or source.kind == "dir":
+        # A remote is asked once per workspace; a local source is cheap to ask every time.
+        if source.kind == "dir" or (source.kind == "url" and source.key in self._fetched):
             return
         self._fetched.add(source.key)
         with self._lock(source.key):
