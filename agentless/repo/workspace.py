@@ -23,6 +23,7 @@ from typing import Literal
 
 from agentless.errors import RepoError
 from agentless.repo._git import SNAPSHOT_IDENTITY, git_out, run_git
+from agentless.repo.locks import file_lock
 
 DEFAULT_URL_TEMPLATE = "https://github.com/{repo}.git"
 SourceKind = Literal["git", "dir", "url"]
@@ -266,20 +267,8 @@ class Workspace:
     def _mirror_path(self, source: RepoSource) -> Path:
         return self.cache_dir / "mirrors" / f"{source.key}.git"
 
-    @contextlib.contextmanager
-    def _lock(self, key: str) -> Iterator[None]:
-        import fcntl  # POSIX only; imported here so the module imports everywhere
-
-        lock_dir = self.cache_dir / "locks"
-        lock_dir.mkdir(parents=True, exist_ok=True)
-        # Each call opens its own file description, so threads of one process exclude
-        # each other as well as separate processes do.
-        with (lock_dir / f"{key}.lock").open("a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    def _lock(self, key: str) -> contextlib.AbstractContextManager[None]:
+        return file_lock(self.cache_dir / "locks" / f"{key}.lock")
 
     def _clone(self, source: RepoSource, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,6 @@ Layout under the cache folder::
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import IO
 
 from agentless.errors import EnvironmentBuildError
+from agentless.repo.locks import file_lock
 from agentless.validate.interpreters import find_python
 from agentless.validate.recipes import Recipe
 
@@ -179,16 +179,8 @@ class EnvironmentManager:
 
     # --- building -------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _lock(self, spec: EnvSpec) -> Iterator[None]:
-        folder = self.root / spec.repo_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        with (folder / f"{spec.name}.lock").open("a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    def _lock(self, spec: EnvSpec) -> contextlib.AbstractContextManager[None]:
+        return file_lock(self.root / spec.repo_dir / f"{spec.name}.lock")
 
     def _build(self, spec: EnvSpec, source: Path, commit: str) -> None:
         target = self.path_for(spec)

@@ -1,0 +1,23 @@
+"""An exclusive lock on a file, between processes and between threads of one process."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created, with its folder, when missing)."""
+    import fcntl  # POSIX only; imported here so the module imports everywhere
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Each call opens its own file description, so threads of one process exclude each
+    # other as well as separate processes do.
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
