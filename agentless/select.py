@@ -80,10 +80,15 @@ def normalize_text(path: str, text: str | None) -> str | None:
 
 
 def patch_key(candidate: Candidate) -> str:
-    """A stable hash of the normalized post-patch files."""
+    """A stable hash of the normalized post-patch files; a file whose change is only one of
+    form (comments, docstrings, formatting) is left out, as if untouched."""
     digest = hashlib.sha256()
     for path in sorted(candidate.new_files):
         normalized = normalize_text(path, candidate.new_files[path])
+        if path in candidate.old_files and normalized == normalize_text(
+            path, candidate.old_files[path]
+        ):
+            continue
         digest.update(path.encode() + b"\0" + (normalized or "<deleted>").encode() + b"\0")
     return digest.hexdigest()[:16]
 

@@ -100,3 +100,18 @@ def test_nothing_usable_selects_nothing() -> None:
     result = select([cand(0, None)])
     assert result.chosen is None
     assert result.patch == ""
+
+
+def test_a_file_changed_only_in_form_does_not_split_the_vote() -> None:
+    minus = "def f(x):\n    return x - 1\n"
+    other = "VALUE = 1\n"
+    plus_comment = Candidate(
+        index=2,
+        patch="diff 2",
+        new_files={"m.py": minus, "n.py": "VALUE = 1  # one\n"},
+        old_files={"m.py": OLD, "n.py": other},
+    )
+    candidates = [cand(0, "def f(x):\n    return x * 2\n"), cand(1, minus), plus_comment]
+    result = select(candidates)
+    assert candidates[1].key == plus_comment.key
+    assert result.chosen is candidates[1] and candidates[1].votes == 2
