@@ -8,6 +8,7 @@ stage, times the steps and records the result.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import time
@@ -241,6 +242,7 @@ def _validate(
             test_command=user_test_command(task.test_cmd) if task.test_cmd else None,
             reproduction_script=script,
             timeout=config.validate_.script_timeout,
+            reset=functools.partial(services.workspace.reset, tree, commit),
         )
         checks = check_patches(plan, patches)
     notes = sorted({note for result in checks.values() for note in result.notes})

@@ -3,12 +3,14 @@ with the running interpreter (which has pytest)."""
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from agentless.repo.workspace import Workspace
 from agentless.validate.candidates import ValidationPlan, check_patches, user_test_command
 from agentless.validate.environments import Environment
 from agentless.validate.recipes import Recipe
@@ -237,3 +239,39 @@ def test_user_command_counts_tests_that_vanish_as_failing(
     assert checks["half"].regression_failures == 2
     assert (checks["breaks"].regression_failures or 0) > 2
     assert (root / "mathy.py").read_text() == MATH
+
+
+STATEFUL_SCRIPT = """import os
+if os.path.exists("seen.marker"):
+    print("Issue resolved")
+else:
+    open("seen.marker", "w").close()
+    print("Issue reproduced")
+"""
+
+
+def test_each_run_starts_from_a_clean_tree_when_the_plan_can_reset_it(
+    tmp_path: Path, env: Environment, sandbox: Sandbox
+) -> None:
+    # A script (or test) that leaves a file behind must not decide the next run's verdict.
+    root = tmp_path / "stateful"
+    root.mkdir()
+    (root / "mod.py").write_text("X = 1\n")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "."], check=True)
+    subprocess.run(
+        ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.invalid",
+         "commit", "-q", "-m", "base"],
+        check=True,
+    )  # fmt: skip
+    plan = ValidationPlan(
+        tree=root,
+        env=env,
+        sandbox=sandbox,
+        reproduction_script=STATEFUL_SCRIPT,
+        timeout=60,
+        reset=functools.partial(Workspace(tmp_path / "cache").reset, root),
+    )
+    noop = diff("mod.py", "X = 1\n", "X = 2\n")
+    checks = check_patches(plan, {"noop": noop})
+    assert checks["noop"].reproduction_passed is False

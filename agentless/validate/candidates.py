@@ -8,7 +8,7 @@ back per group key. Everything here returns data: a validator that cannot run le
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +50,14 @@ class ValidationPlan:
     test_command: TestCommand | None = None
     reproduction_script: str = ""
     timeout: float | None = None
+    # Puts the tree back at its commit, untracked files removed: each run then starts clean,
+    # whatever the previous run (or the code it ran) left behind.
+    reset: Callable[[], None] | None = None
+
+    def clean(self) -> None:
+        """Reset the tree before a run, when the plan knows how."""
+        if self.reset is not None:
+            self.reset()
 
 
 def user_test_command(line: str) -> TestCommand:
@@ -102,8 +110,10 @@ def _check_with_command(
         )
 
     command = plan.test_command
+    plan.clean()
     baseline = run_command()
     for key, patch in patches.items():
+        plan.clean()
         with patched(plan.tree, patch) as (applied, message):
             if not applied:
                 results[key].notes.append(f"patch did not apply: {message}")
@@ -118,10 +128,12 @@ def _check_with_command(
 def _check_regression(
     plan: ValidationPlan, patches: Mapping[str, str], results: dict[str, PatchChecks]
 ) -> None:
+    plan.clean()
     baseline = run_test_files(
         plan.tree, plan.env, plan.regression_tests, sandbox=plan.sandbox, timeout=plan.timeout
     )
     for key, patch in patches.items():
+        plan.clean()
         outcome = run_regression(
             plan.tree,
             plan.env,
@@ -139,6 +151,7 @@ def _check_regression(
 def _check_reproduction(
     plan: ValidationPlan, patches: Mapping[str, str], results: dict[str, PatchChecks]
 ) -> None:
+    plan.clean()
     original: ScriptRun = check_reproduction(
         plan.tree, plan.env, plan.reproduction_script, sandbox=plan.sandbox, timeout=plan.timeout
     )
@@ -147,6 +160,7 @@ def _check_reproduction(
             checks.notes.append("reproduction script does not show the issue; not used")
         return
     for key, patch in patches.items():
+        plan.clean()
         outcome = run_reproduction(
             plan.tree,
             plan.env,
