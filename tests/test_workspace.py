@@ -116,6 +116,19 @@ def test_a_branch_of_a_local_repository_is_read_from_the_repository_not_the_mirr
     assert ws.resolve(str(repo), "main") == fourth
 
 
+def test_restore_puts_back_only_the_files_named(tmp_path, source):
+    repo, (first, _) = source
+    ws = make_ws(tmp_path)
+    with ws.checkout(str(repo), first) as path:
+        (path / "pkg/a.py").write_text("A = 5\n")
+        (path / "README.md").write_text("changed\n")
+        ws.restore(path, [])
+        assert (path / "pkg/a.py").read_text() == "A = 5\n"
+        ws.restore(path, ["README.md", "pkg/new.py"])  # a file the commit lacks is left
+        assert (path / "README.md").read_text() == "hello\n"
+        assert (path / "pkg/a.py").read_text() == "A = 5\n"
+
+
 def test_plain_folder_is_snapshotted_by_content(tmp_path):
     folder = tmp_path / "plain"
     write_files(

@@ -245,6 +245,8 @@ class Workspace:
 
     def restore(self, path: Path, files: Sequence[str], commit: str = "HEAD") -> None:
         """Put ``files`` of a worktree back to ``commit``; files ``commit`` lacks are left."""
+        if not files:
+            return  # no paths would mean every path to git
         literal = ["--literal-pathspecs"]  # a path with ``*`` or ``:`` names only itself
         tracked = git_out(
             [*literal, "ls-tree", "-r", "--name-only", commit, "--", *files],
