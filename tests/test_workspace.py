@@ -127,6 +127,12 @@ def test_restore_puts_back_only_the_files_named(tmp_path, source):
         ws.restore(path, ["README.md", "pkg/new.py"])  # a file the commit lacks is left
         assert (path / "README.md").read_text() == "hello\n"
         assert (path / "pkg/a.py").read_text() == "A = 5\n"
+    odd = 'pkg/caf\u00e9 "quoted".py'
+    commit_files(repo, {odd: "ODD = 1\n"})
+    with ws.checkout(str(repo), "main") as path:
+        (path / odd).write_text("ODD = 2\n")
+        ws.restore(path, [odd])
+        assert (path / odd).read_text() == "ODD = 1\n"
 
 
 def test_plain_folder_is_snapshotted_by_content(tmp_path):

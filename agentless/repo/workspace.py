@@ -248,14 +248,16 @@ class Workspace:
         if not files:
             return  # no paths would mean every path to git
         literal = ["--literal-pathspecs"]  # a path with ``*`` or ``:`` names only itself
-        tracked = git_out(
-            [*literal, "ls-tree", "-r", "--name-only", commit, "--", *files],
+        listing = run_git(
+            [*literal, "ls-tree", "-r", "-z", "--name-only", commit, "--", *files],
             cwd=path,
             what=f"listing files of {commit} in {path}",
         )
+        tracked = [name.decode("utf-8", "surrogateescape") for name in listing.stdout.split(b"\0")]
+        tracked = [name for name in tracked if name]
         if tracked:
             run_git(
-                [*literal, "checkout", commit, "--", *tracked.splitlines()],
+                [*literal, "checkout", commit, "--", *tracked],
                 cwd=path,
                 what=f"restoring files in {path}",
             )
