@@ -423,6 +423,8 @@ def run_command(
     task = _chosen_task(task_file, instance_id, repo_path, issue, test_cmd)
     if apply_patch and task.kind != "local":
         raise ConfigError("--apply works with --repo only")
+    if python and task.kind == "swebench":
+        raise ConfigError("--python works with --repo or exercises; SWE-bench rows get theirs")
     if dry_run:
         _print_dry_run(*runner.dry_run(task, config))
         return

@@ -296,7 +296,9 @@ def test_an_exercise_never_shows_its_reference_solution(tmp_path: Path) -> None:
     assert ".meta/example.py" not in result.localization.get("files", [])
 
 
-@pytest.mark.parametrize("option", [["--issue", "text"], ["--test-cmd", "pytest"]])
+@pytest.mark.parametrize(
+    "option", [["--issue", "text"], ["--test-cmd", "pytest"], ["--python", "python3"]]
+)
 def test_cli_run_refuses_repo_options_with_a_task_file(tmp_path: Path, option: list[str]) -> None:
     dataset = tmp_path / "d.jsonl"
     row = {"instance_id": "x", "repo": str(tmp_path), "problem_statement": "p"}
