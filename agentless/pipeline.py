@@ -178,7 +178,7 @@ def run_task(
         samples = generate_repairs(
             metered, task.problem_statement, files, located.location_sets, config.repair
         )
-    candidates = [_candidate(n, sample, files) for n, sample in enumerate(samples)]
+    candidates = [_candidate(n, sample, files, index) for n, sample in enumerate(samples)]
     notes: list[str] = []
     usable = filter_candidates(candidates)
     if validate and usable:
@@ -204,13 +204,19 @@ def _located_files(index: RepoIndex, located: Localization) -> dict[str, str]:
     return {path: index.read_text(path) for path in sorted(paths) if path in index.files}
 
 
-def _candidate(number: int, sample: RepairSample, files: Mapping[str, str]) -> Candidate:
+def _candidate(
+    number: int, sample: RepairSample, files: Mapping[str, str], index: RepoIndex
+) -> Candidate:
+    # The model saw only the located files: a "new" file at a path the repository already has
+    # would not apply, and must not win a vote.
+    clashes = [p for p in sample.new_files if p not in files and p in index.files]
     return Candidate(
         index=number,
         patch=sample.patch,
         new_files=sample.new_files,
         old_files=files,
         location_set=sample.location_set,
+        problem=f"creates {clashes[0]}, which already exists (not shown)" if clashes else "",
     )
 
 

@@ -27,6 +27,7 @@ class Candidate:
     new_files: Mapping[str, str | None] = field(default_factory=dict)
     old_files: Mapping[str, str] = field(default_factory=dict)
     location_set: int = 0
+    problem: str = ""
     regression_failures: int | None = None
     reproduction_passed: bool | None = None
     kept: bool = True
@@ -95,6 +96,8 @@ def patch_key(candidate: Candidate) -> str:
 
 def drop_reason(candidate: Candidate) -> str:
     """Why a candidate is unusable before any test runs; '' when it is usable."""
+    if candidate.problem:
+        return candidate.problem
     if not candidate.patch.strip() or not candidate.new_files:
         return "empty patch"
     for path, text in candidate.new_files.items():

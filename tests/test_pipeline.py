@@ -73,13 +73,13 @@ else:
 """
 
 
-def script(srv: ScriptedServer) -> None:
+def script(srv: ScriptedServer, repairs: tuple[str, ...] = ()) -> None:
     srv.on("# Repository files", "```\ntextstats/core.py\n```")
     srv.on("# Candidate files", "```\ntextstats/core.py\nfunction: median\n```")
     srv.on("# Relevant code", "```\ntextstats/core.py\nfunction: median\n```")
     srv.on("Write a standalone Python script", REPRO)
     srv.on("could not be applied", MALFORMED)
-    srv.on("# Source code", MALFORMED, WRONG, RIGHT_UDIFF, RIGHT_DIFF, WRONG)
+    srv.on("# Source code", *(repairs or (MALFORMED, WRONG, RIGHT_UDIFF, RIGHT_DIFF, WRONG)))
 
 
 @pytest.fixture
@@ -316,3 +316,23 @@ def test_an_unreadable_test_command_fails_before_any_model_call(repo: Path, tmp_
         with pytest.raises(TaskError, match="test command"):
             run_task(task, OpenAICompatibleModel.from_config(config.model), config)
         assert srv.chat_requests == []
+
+
+def test_a_new_file_over_an_unshown_existing_file_is_dropped(repo: Path, tmp_path: Path) -> None:
+    overwrite = (
+        "tests/test_core.py\n```python\n<<<<<<< SEARCH\n=======\n"
+        "def test_nothing():\n    pass\n>>>>>>> REPLACE\n```\n"
+    )
+    with ScriptedServer() as srv:
+        script(srv, (overwrite, overwrite, RIGHT_DIFF))
+        config = config_for(srv, tmp_path)
+        config = config.model_copy(
+            update={"repair": config.repair.model_copy(update={"samples": 3})}
+        )
+        task = local_task(repo, str(repo / "ISSUE.md"), test_cmd=TEST_CMD)
+        result = run_one(task, config, tmp_path / "run").result
+    reasons = [c["reason"] for c in result.candidates]
+    assert (
+        reasons[0] == reasons[1] == "creates tests/test_core.py, which already exists (not shown)"
+    )
+    assert reasons[2].startswith("chosen")
