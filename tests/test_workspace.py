@@ -139,7 +139,14 @@ def test_plain_folder_is_snapshotted_by_content(tmp_path):
     folder = tmp_path / "plain"
     write_files(
         folder,
-        {"m.py": "x = 1\n", ".gitignore": "build/\n", "build/out.py": "junk\n"},
+        {
+            "m.py": "x = 1\n",
+            ".gitignore": "build/\n",
+            "build/out.py": "junk\n",
+            ".venv/lib/site.py": "venv\n",
+            "pkg/__pycache__/m.cpython-311.pyc": "bytecode",
+            "pkg/venv_tools.py": "kept = True\n",
+        },
     )
     ws = make_ws(tmp_path)
     sha = ws.resolve(str(folder))
@@ -147,6 +154,9 @@ def test_plain_folder_is_snapshotted_by_content(tmp_path):
     with ws.checkout(str(folder)) as path:
         assert (path / "m.py").read_text() == "x = 1\n"
         assert not (path / "build").exists()
+        assert not (path / ".venv").exists()
+        assert not (path / "pkg" / "__pycache__").exists()
+        assert (path / "pkg" / "venv_tools.py").is_file()
     (folder / "m.py").write_text("x = 2\n")
     newer = ws.resolve(str(folder))
     assert newer != sha

@@ -108,6 +108,28 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "repo"
 
 
+# A plain folder has no .gitignore discipline: virtualenvs and caches would flood the snapshot
+# (and the index) with code that is not the project's.
+_SNAPSHOT_JUNK = [
+    *(
+        f":(exclude,glob)**/{name}/**"
+        for name in (
+            ".venv",
+            "venv",
+            "node_modules",
+            "__pycache__",
+            ".tox",
+            ".nox",
+            ".mypy_cache",
+            ".pytest_cache",
+            ".ruff_cache",
+            ".hypothesis",
+        )
+    ),
+    ":(exclude,glob)**/*.pyc",
+]
+
+
 class Workspace:
     """A cache of bare mirrors plus throw-away worktrees.
 
@@ -343,7 +365,7 @@ class Workspace:
 
     def _snapshot(self, source: RepoSource, mirror: Path, exclude: Sequence[str] = ()) -> str:
         folder = Path(source.location)
-        leave_out = [f":(exclude,literal){path}" for path in exclude]
+        leave_out = [f":(exclude,literal){path}" for path in exclude] + _SNAPSHOT_JUNK
         with self._lock(source.key), tempfile.TemporaryDirectory(prefix="agentless-index-") as tmp:
             env = {**SNAPSHOT_IDENTITY, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
             base = [f"--git-dir={mirror}", f"--work-tree={folder}"]
