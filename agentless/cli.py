@@ -429,7 +429,8 @@ def run_command(
         _print_dry_run(*runner.dry_run(task, config))
         return
     runner.require_model(config)
-    outcome = runner.run_one(task, config, run_dir or Path("runs") / task.instance_id)
+    run_dir = run_dir or config.run.run_dir or Path("runs") / task.instance_id
+    outcome = runner.run_one(task, config, run_dir)
     result = outcome.result
     if as_json:
         click.echo(json.dumps({**result.to_dict(), "run_dir": str(outcome.task_dir)}, indent=2))

@@ -139,7 +139,10 @@ class ValidateConfig(_Frozen):
 class RunConfig(_Frozen):
     """Where results go and how batch work is scheduled."""
 
-    run_dir: Path = Field(default=Path("runs/latest"))
+    run_dir: Path | None = Field(
+        default=None,
+        description="Output folder (`--out`); `agentless run` defaults to runs/<instance>.",
+    )
     workers: int = Field(default=1, ge=1)
     repo_url_template: str = Field(default="https://github.com/{repo}.git")
     mirrors_dir: Path | None = Field(default=None, description="Folder of local mirrors.")

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from agentless.errors import RepoError, TaskError, ValidationError
+from agentless.errors import ConfigError, RepoError, TaskError, ValidationError
 from agentless.repo.workspace import Workspace, default_cache_dir
 from agentless.tasks import Task
 from agentless.validate.environments import (
@@ -320,6 +320,8 @@ def run_evaluation(
     tasks = select_instances(load_tasks(dataset), instances or None)
     chosen = load_predictions(predictions, tasks)
     out_dir = config.run.run_dir
+    if out_dir is None:
+        raise ConfigError("no output folder: pass --out DIR (or set run.run_dir)")
     out_dir.mkdir(parents=True, exist_ok=True)
     cache = config.run.cache_dir or default_cache_dir()
     evaluator = Evaluator(
