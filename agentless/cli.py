@@ -314,7 +314,6 @@ def localize_command(
     from agentless.localize import localize_task
     from agentless.localize.report import describe
     from agentless.repo.index import index_for
-    from agentless.tasks import load_tasks, select_instances
 
     config = build_config(
         config_path,
@@ -323,10 +322,7 @@ def localize_command(
         api_key_env,
         run={"mirrors_dir": mirrors_dir, "cache_dir": cache_dir},
     )
-    tasks = select_instances(load_tasks(task_file), [instance_id] if instance_id else None)
-    if len(tasks) != 1:
-        raise ConfigError(f"{task_file} holds {len(tasks)} tasks: choose one with --instance ID")
-    task = tasks[0]
+    task = one_task(task_file, instance_id)
     index = index_for(open_workspace(config), task.repo, task.base_commit, exclude=task.hidden)
     model = None
     if not retrieval_only:
@@ -448,7 +444,7 @@ def _chosen_task(
     issue: str | None,
     test_cmd: str,
 ) -> Any:
-    from agentless.tasks import load_tasks, local_task, select_instances
+    from agentless.tasks import local_task
 
     if (task_file is None) == (repo_path is None):
         raise ConfigError("give either TASK (a dataset file) or --repo PATH --issue FILE|TEXT")
@@ -461,6 +457,13 @@ def _chosen_task(
         raise ConfigError(
             "--issue and --test-cmd work with --repo only (TASK rows carry their own)"
         )
+    return one_task(task_file, instance_id)
+
+
+def one_task(task_file: Path, instance_id: str | None) -> Any:
+    """The task named by ``--instance`` in ``task_file`` (or its only task)."""
+    from agentless.tasks import load_tasks, select_instances
+
     tasks = select_instances(load_tasks(task_file), [instance_id] if instance_id else None)
     if len(tasks) != 1:
         raise ConfigError(f"{task_file} holds {len(tasks)} tasks: choose one with --instance ID")
