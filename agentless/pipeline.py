@@ -32,13 +32,13 @@ from agentless.tasks import Task
 from agentless.validate.candidates import (
     ValidationPlan,
     check_patches,
-    regression_files,
     user_test_command,
 )
 from agentless.validate.environments import Environment, EnvironmentManager
 from agentless.validate.evaluate import environment_for_task
 from agentless.validate.recipes import Recipe
 from agentless.validate.sandbox import Sandbox
+from agentless.validate.validators import find_regression_tests
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +244,9 @@ def _validate(
             tree=tree,
             env=env,
             sandbox=services.sandbox,
-            regression_tests=regression_files(tree, edited) if config.validate_.regression else (),
+            regression_tests=tuple(find_regression_tests(tree, edited))
+            if config.validate_.regression
+            else (),
             test_command=user_test_command(task.test_cmd) if task.test_cmd else None,
             reproduction_script=script,
             timeout=config.validate_.script_timeout,

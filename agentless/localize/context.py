@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from agentless.localize.results import ElementRef, Span
 from agentless.repo.index import RepoIndex
 from agentless.repo.skeleton import render_skeleton
+from agentless.spans import merge_spans
 from agentless.tokens import count_message_tokens
 
 Message = dict[str, str]
@@ -106,19 +107,6 @@ def element_spans(index: RepoIndex, element: ElementRef) -> Span:
                 if methods:
                     return (element.start, max(element.start, min(methods) - 1))
     return (element.start, element.end)
-
-
-def merge_spans(spans: Sequence[Span], margin: int, total: int) -> list[Span]:
-    """Spans widened by ``margin``, clipped to ``1..total``, overlapping ones merged."""
-    merged: list[Span] = []
-    for start, end in sorted((max(1, s - margin), min(total, e + margin)) for s, e in spans):
-        if start > end:
-            continue
-        if merged and start <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def numbered_blocks(index: RepoIndex, elements: Sequence[ElementRef], margin: int) -> list[Block]:

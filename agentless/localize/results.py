@@ -6,9 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from agentless.model import Usage
-
-Span = tuple[int, int]
-"""1-based inclusive line numbers."""
+from agentless.spans import Span
 
 LocationSet = dict[str, list[Span]]
 """Path -> spans to edit; an empty list means the whole file (nothing finer was found)."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-Span = tuple[int, int]  # 1-based, inclusive line numbers
+from agentless.spans import Span, merge_spans
 
 
 @dataclass(frozen=True)
@@ -16,22 +16,6 @@ class Window:
     start: int
     end: int
     text: str
-
-
-def merge_spans(spans: Iterable[Span], margin: int, n_lines: int) -> list[Span]:
-    """Widen each span by ``margin`` lines, clip to the file, and merge overlapping/adjacent ones."""
-    widened = sorted(
-        (max(1, start - margin), min(n_lines, end + margin))
-        for start, end in spans
-        if start <= end and start <= n_lines
-    )
-    merged: list[Span] = []
-    for start, end in widened:
-        if merged and start <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def code_windows(

@@ -8,7 +8,7 @@ back per group key. Everything here returns data: a validator that cannot run le
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +20,6 @@ from agentless.validate.validators import (
     ScriptRun,
     SuiteRun,
     check_reproduction,
-    find_regression_tests,
     patched,
     run_regression,
     run_reproduction,
@@ -173,8 +172,3 @@ def _check_reproduction(
         results[key].reproduction_passed = outcome.passed
         if outcome.error:
             results[key].notes.append(f"reproduction: {outcome.error}")
-
-
-def regression_files(tree: Path, edited: Sequence[str], limit: int = 20) -> tuple[str, ...]:
-    """Existing test files relevant to ``edited`` (static discovery)."""
-    return tuple(find_regression_tests(tree, edited, limit=limit))
