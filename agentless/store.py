@@ -484,11 +484,16 @@ class Store:
     def save_result(self, instance_id: str, patch: str, result: dict[str, Any]) -> None:
         """Record one task's outcome (every run is kept; the latest wins on lookup)."""
         with self.transaction() as conn:
-            conn.execute(
-                "INSERT INTO task_results (instance_id, created_at, patch, result) "
-                "VALUES (?, ?, ?, ?)",
-                (instance_id, time.time(), patch, json.dumps(result, ensure_ascii=False)),
-            )
+            self._insert_result(conn, instance_id, patch, result)
+
+    @staticmethod
+    def _insert_result(
+        conn: sqlite3.Connection, instance_id: str, patch: str, result: dict[str, Any]
+    ) -> None:
+        conn.execute(
+            "INSERT INTO task_results (instance_id, created_at, patch, result) VALUES (?, ?, ?, ?)",
+            (instance_id, time.time(), patch, json.dumps(result, ensure_ascii=False)),
+        )
 
     def latest_result(self, instance_id: str) -> dict[str, Any] | None:
         """The most recent result recorded for ``instance_id``, or ``None``."""
@@ -546,9 +551,11 @@ class Store:
         *,
         output: dict[str, Any] | None = None,
         error: str = "",
+        result: tuple[str, dict[str, Any]] | None = None,
     ) -> None:
         """Record how a task ended: ``done`` with its output, or ``failed``/``interrupted``
-        (an earlier output is then kept)."""
+        (an earlier output is then kept). ``result`` (patch, result) goes into
+        ``task_results`` in the same transaction, so a task is never counted twice."""
         sets, params = "status = ?, error = ?, finished_at = ?", [status, error, time.time()]
         if output is not None:
             sets += ", output = ?"
@@ -558,6 +565,8 @@ class Store:
                 f"UPDATE task_runs SET {sets} WHERE job = ? AND instance_id = ?",
                 (*params, job, instance_id),
             )
+            if result is not None:
+                self._insert_result(conn, instance_id, *result)
 
     def task_runs(self, job: str | None = None) -> dict[str, TaskRun]:
         """The scheduler's rows by instance id (of one job, or of every job)."""

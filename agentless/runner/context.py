@@ -229,8 +229,12 @@ class Job(Protocol):
         """Do the work for one task."""
         ...
 
-    def export(self, task: Task, output: Mapping[str, Any], run_dir: Path, store: Any) -> None:
-        """Write the task's files into the run directory (driver side)."""
+    def export(
+        self, task: Task, output: Mapping[str, Any], run_dir: Path, store: Any
+    ) -> tuple[str, dict[str, Any]] | None:
+        """Write the task's files into the run directory (driver side); returns the
+        (patch, result) the store keeps as the task's result, recorded together with the
+        task's completion."""
         ...
 
     def summarize(self, tasks: Sequence[Task], run_dir: Path, store: Any) -> dict[str, Any]:

@@ -121,9 +121,10 @@ class RepairJob:
             ctx.keep("evaluate", key, evaluation)
         return evaluation
 
-    def export(self, task: Task, output: Mapping[str, Any], run_dir: Path, store: Store) -> None:
+    def export(
+        self, task: Task, output: Mapping[str, Any], run_dir: Path, store: Store
+    ) -> tuple[str, dict[str, Any]]:
         result = output["result"]
-        store.save_result(task.instance_id, result["model_patch"], result)
         task_dir = run_dir / safe_name(task.instance_id)
         write_json(task_dir / "result.json", result)
         write_text(task_dir / "patch.diff", result["model_patch"])
@@ -131,6 +132,7 @@ class RepairJob:
         for name, text in (output.get("evaluation") or {}).get("files", {}).items():
             write_text(task_dir / "eval" / name, text)
         upsert_prediction(run_dir, TaskResult.from_dict(result).prediction())
+        return result["model_patch"], result
 
     def summarize(self, tasks: Sequence[Task], run_dir: Path, store: Store) -> dict[str, Any]:
         runs = store.task_runs(self.name)

@@ -269,10 +269,13 @@ class Scheduler:
 
     def _record(self, task: Task, outcome: Finished, store: Store, board: Board) -> None:
         if outcome.status == "done":
-            # Files first, then the row that marks the task done: a kill in between leaves a
-            # task that is run again (from the store), never one marked done without files.
-            self.job.export(task, outcome.output, self.run_dir, store)
-            store.finish_task(self.job.name, task.instance_id, "done", output=outcome.output)
+            # Files first, then the row that marks the task done (with its result, in one
+            # transaction): a kill in between leaves a task that is run again from the store,
+            # never one marked done without its files, nor one counted twice.
+            result = self.job.export(task, outcome.output, self.run_dir, store)
+            store.finish_task(
+                self.job.name, task.instance_id, "done", output=outcome.output, result=result
+            )
         else:
             store.finish_task(self.job.name, task.instance_id, outcome.status, error=outcome.error)
         board.finished(task.instance_id, outcome.status, outcome.output, outcome.error)

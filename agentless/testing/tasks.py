@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from agentless.testing.server import RecordedRequest, ScriptedServer
+from agentless.validate.recipes import Recipe
 
 TEST_CMD = "python -m pytest -q -p no:cacheprovider tests"
 
@@ -34,26 +36,26 @@ def span(low, high):
     return high - low
 '''
 
-_TESTS = '''from mathx import clamp, span
+_TESTS = """import unittest
+
+from mathx import clamp, span
 
 
-def test_inside():
-    assert clamp(2, 0, 3) == 2
+class TestCore(unittest.TestCase):
+    def test_inside(self):
+        self.assertEqual(clamp(2, 0, 3), 2)
 
+    def test_below(self):
+        self.assertEqual(clamp(-1, 0, 3), 0)
 
-def test_below():
-    assert clamp(-1, 0, 3) == 0
+    def test_span(self):
+        self.assertEqual(span(1, 4), 3)
+"""
 
-
-def test_span():
-    assert span(1, 4) == 3
-'''
-
-_NEW_TEST = '''
-
-def test_above():
-    assert clamp(5, 0, 3) == 3
-'''
+_NEW_TEST = """
+    def test_above(self):
+        self.assertEqual(clamp(5, 0, 3), 3)
+"""
 
 ISSUE = (
     "Project {n}: clamp(value, low, high) returns the lower bound for values above the "
@@ -82,6 +84,25 @@ else:
 """
 
 
+def unittest_id(name: str) -> str:
+    """How ``python -m unittest -v`` names a test of the generated suite (3.11 added the
+    method name inside the parentheses)."""
+    suffix = f".{name}" if sys.version_info >= (3, 11) else ""
+    return f"{name} (tests.test_core.TestCore{suffix})"
+
+
+def unittest_recipe() -> Recipe:
+    """An environment recipe for the generated projects: nothing to install, the standard
+    library's unittest as the runner (no package index needed)."""
+    return Recipe(
+        python=f"{sys.version_info[0]}.{sys.version_info[1]}",
+        install="",
+        upgrade_pip=False,
+        test_cmd="python -m unittest -v",
+        log_parser="unittest",
+    )
+
+
 def _git(repo: Path, *args: str) -> str:
     proc = subprocess.run(
         ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
@@ -105,7 +126,9 @@ def make_repo(root: Path, n: int) -> dict[str, str]:
     _git(repo, "commit", "-q", "-m", "base")
     base = _git(repo, "rev-parse", "HEAD").strip()
     (repo / "mathx" / "core.py").write_text(
-        _CORE.format(n=n).replace("        return low\n    return", "        return high\n    return")
+        _CORE.format(n=n).replace(
+            "        return low\n    return", "        return high\n    return"
+        )
     )
     (repo / "tests" / "test_core.py").write_text(_TESTS + _NEW_TEST)
     gold = _git(repo, "diff", "--", "mathx")
@@ -118,8 +141,8 @@ def make_repo(root: Path, n: int) -> dict[str, str]:
         "problem_statement": ISSUE.format(n=n),
         "patch": gold,
         "test_patch": test_patch,
-        "FAIL_TO_PASS": json.dumps(["tests/test_core.py::test_above"]),
-        "PASS_TO_PASS": json.dumps(["tests/test_core.py::test_inside"]),
+        "FAIL_TO_PASS": json.dumps([unittest_id("test_above")]),
+        "PASS_TO_PASS": json.dumps([unittest_id("test_inside"), unittest_id("test_span")]),
         "version": "1.0",
     }
 
