@@ -493,18 +493,13 @@ def _batch_line(summary: dict[str, Any], run_dir: Path) -> str:
 @main.command("report")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--html", "html", is_flag=True, help="Also write RUN_DIR/report.html (plots).")
-@click.option(
-    "--dataset",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The dataset the run used, for localization recall against the gold patches.",
-)
 @handle_errors
-def report_command(run_dir: Path, html: bool, dataset: Path | None) -> None:
+def report_command(run_dir: Path, html: bool) -> None:
     """Summarize a run directory: RUN_DIR/report.md (printed), and with --html a single-file
     HTML report with plots and a page per task (renders offline)."""
     from agentless.report import build_report
 
-    written = build_report(run_dir, html=html, dataset=dataset)
+    written = build_report(run_dir, with_html=html)
     click.echo(written.markdown_text)
     click.echo(f"written: {', '.join(str(p) for p in written.paths)}", err=True)
 

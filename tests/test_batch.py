@@ -71,7 +71,9 @@ def test_a_batch_repairs_every_task_and_exports_what_happened(
     assert summary["done_tasks"] == summary["with_patch"] == 3
     assert summary["failed_tasks"] == 0
     run = tmp_path / "run"
-    predictions = [json.loads(line) for line in (run / "predictions.jsonl").read_text().splitlines()]
+    predictions = [
+        json.loads(line) for line in (run / "predictions.jsonl").read_text().splitlines()
+    ]
     assert sorted(p["instance_id"] for p in predictions) == ["project0", "project1", "project2"]
     assert all("+        return high" in p["model_patch"] for p in predictions)
     assert json.loads((run / "summary.json").read_text())["done_tasks"] == 3
@@ -192,7 +194,9 @@ def test_sigkill_in_the_middle_then_rerun_finishes_every_task_once(tmp_path: Pat
     with ScriptedServer(latency=0.3) as srv:
         script_server(srv)
         argv = batch_argv(srv, tmp_path, dataset, "--workers", "3")
-        first = subprocess.Popen(argv, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        first = subprocess.Popen(
+            argv, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         wait_until(lambda: list(task_states(tmp_path / "run").values()).count("done") >= 2)
         first.send_signal(signal.SIGKILL)
         first.wait()
@@ -226,7 +230,9 @@ def test_a_second_process_into_the_same_run_directory_refuses(tmp_path: Path) ->
     with ScriptedServer(latency=0.3) as srv:
         script_server(srv)
         argv = batch_argv(srv, tmp_path, dataset)
-        first = subprocess.Popen(argv, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        first = subprocess.Popen(
+            argv, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         wait_until(lambda: "running" in task_states(tmp_path / "run").values())
         second = subprocess.run(argv, env=cli_env(), capture_output=True, text=True, timeout=60)
         assert second.returncode == 2
@@ -243,7 +249,7 @@ def test_a_second_process_into_the_same_run_directory_refuses(tmp_path: Path) ->
 
 
 SLOW_TEST_CMD = (
-    "python -c \"import os, time; "
+    'python -c "import os, time; '
     "time.sleep(120 if os.path.exists(os.environ['AGENTLESS_SLOW_MARKER']) else 0)\""
 )
 
@@ -259,7 +265,9 @@ def test_sigterm_stops_tests_and_releases_worktrees(
     with ScriptedServer() as srv:
         script_server(srv)
         argv = batch_argv(srv, tmp_path, dataset, "--workers", "2")
-        first = subprocess.Popen(argv, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        first = subprocess.Popen(
+            argv, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         store_path = tmp_path / "run" / "store.db"
 
         def validating() -> bool:
