@@ -63,7 +63,7 @@ def server() -> Iterator[ScriptedServer]:
 def test_a_batch_repairs_every_task_and_exports_what_happened(
     tmp_path: Path, server: ScriptedServer
 ) -> None:
-    dataset, rows = make_dataset(tmp_path / "tasks", 3)
+    dataset, _ = make_dataset(tmp_path / "tasks", 3)
     config = config_for(server, tmp_path, workers=3)
     report = run_batch(load_tasks(dataset), config, tmp_path / "run", progress="none")
 
@@ -261,7 +261,7 @@ def test_sigterm_stops_tests_and_releases_worktrees(
     marker.write_text("")
     # The marker's path reaches the sandboxed command through the test command itself.
     command = SLOW_TEST_CMD.replace("os.environ['AGENTLESS_SLOW_MARKER']", repr(str(marker)))
-    dataset, rows = make_dataset(tmp_path / "tasks", 2, test_cmd=command)
+    dataset, _ = make_dataset(tmp_path / "tasks", 2, test_cmd=command)
     with ScriptedServer() as srv:
         script_server(srv)
         argv = batch_argv(srv, tmp_path, dataset, "--workers", "2")

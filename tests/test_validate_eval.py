@@ -16,11 +16,11 @@ from click.testing import CliRunner
 
 from agentless.cli import main
 from agentless.config import Config
+from agentless.errors import EnvironmentBuildError
 from agentless.pipeline import Services
+from agentless.repo import Workspace
 from agentless.runner import EvalJob, Scheduler
 from agentless.runner.context import RunSandbox
-from agentless.errors import EnvironmentBuildError
-from agentless.repo import Workspace
 from agentless.tasks import Task
 from agentless.validate.environments import EnvironmentManager, EnvSpec
 from agentless.validate.evaluate import Evaluator, load_predictions
