@@ -301,6 +301,8 @@ def _validate(
     if config.validate_.reproduction:
         windows = code_windows(files, located.location_sets[0] if located.location_sets else {}, 5)
         script = write_reproduction(model, task.problem_statement, windows)
+    if not (task.test_cmd or config.validate_.regression or script):
+        return ["no validator to run (no test command, regression tests or reproduction)"]
     key = _validation_key(task, commit, patches, edited, script, config)
     saved = journal.recall("validate", key)
     if saved is not None:

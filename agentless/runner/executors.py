@@ -13,9 +13,18 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import httpx
+
 from agentless.runner.context import Finished, TaskContext, execute
 from agentless.runner.scheduler import Hub
 from agentless.tasks import Task
+
+
+def shared_transport() -> httpx.HTTPTransport:
+    """One HTTP connection pool for the model clients of every task of a run."""
+    return httpx.HTTPTransport(
+        limits=httpx.Limits(max_connections=None, max_keepalive_connections=64)
+    )
 
 
 class LocalExecutor:
@@ -30,6 +39,7 @@ class LocalExecutor:
             todo.put(task)
         results: queue.Queue[Finished] = queue.Queue()
         slots = threading.BoundedSemaphore(hub.model_concurrency)
+        transport = shared_transport()
 
         def work() -> None:
             while not hub.stop.is_set():
@@ -44,6 +54,7 @@ class LocalExecutor:
                     sink=hub.sink,
                     stop=hub.stop,
                     model_slots=slots,
+                    transport=transport,
                 )
                 hub.sink.begin(task.instance_id)
                 results.put(execute(hub.job, task, ctx))
@@ -56,6 +67,21 @@ class LocalExecutor:
         for thread in threads:
             thread.start()
         remaining = {task.instance_id for task in tasks}
+        try:
+            yield from self._collect(results, remaining, threads, hub)
+        finally:
+            for thread in threads:
+                thread.join(timeout=0 if hub.stop.is_set() else 1.0)
+            if not any(t.is_alive() for t in threads):
+                transport.close()
+
+    def _collect(
+        self,
+        results: queue.Queue[Finished],
+        remaining: set[str],
+        threads: list[threading.Thread],
+        hub: Hub,
+    ) -> Iterator[Finished]:
         while remaining:
             try:
                 outcome = results.get(timeout=0.2)

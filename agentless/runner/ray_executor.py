@@ -168,6 +168,7 @@ class _ActorSlots:
 # Services per worker process and configuration: workspace caches and environments are
 # built once per process, as the local executor builds them once per run.
 _SERVICES: dict[str, Services] = {}
+_TRANSPORT: list[Any] = []
 
 
 def _services(config: Config) -> Services:
@@ -177,6 +178,14 @@ def _services(config: Config) -> Services:
     if key not in _SERVICES:
         _SERVICES[key] = build_services(config)
     return _SERVICES[key]
+
+
+def _transport() -> Any:
+    from agentless.runner.executors import shared_transport
+
+    if not _TRANSPORT:
+        _TRANSPORT.append(shared_transport())
+    return _TRANSPORT[0]
 
 
 def run_remote(job: Job, task: Task, actor: Any) -> Finished:
@@ -190,6 +199,7 @@ def run_remote(job: Job, task: Task, actor: Any) -> Finished:
         sink=sink,
         stop=threading.Event(),  # Ray's cancel interrupts the task instead
         model_slots=_ActorSlots(sink),
+        transport=_transport(),
     )
     finished = execute(job, task, ctx)
     finished.exception = None  # the message travels; the object may not unpickle
