@@ -685,6 +685,9 @@ def _print_summary(result: Any, run_dir: Path, task_dir: Path) -> None:
     for note in result.notes:
         click.echo(f"  note: {note}")
     for stage, spent in sorted(result.usage_by_stage.items()):
+        if not spent.calls:
+            click.echo(f"  {stage:<16} every reply from the store")
+            continue
         click.echo(
             f"  {stage:<16} {spent.prompt_tokens:>8} in {spent.completion_tokens:>7} out "
             f"{'unknown' if spent.cost is None else f'${spent.cost:.4f}'}"

@@ -261,7 +261,7 @@ def plots(rows: Sequence[TaskRow]) -> dict[str, str]:
     if times:
         fig = Figure(figsize=(6, 2.8))
         ax = fig.subplots()
-        ax.boxplot(list(times.values()), tick_labels=list(times), vert=False)
+        ax.boxplot(list(times.values()), tick_labels=list(times), orientation="horizontal")
         ax.set_xlabel("seconds")
         out["Time per stage"] = _svg(fig)
     recall = _recall(rows)

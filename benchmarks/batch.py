@@ -124,7 +124,9 @@ def main() -> None:
             server.stdin.close()
             server.wait(timeout=30)
     base = rows[0]["wall_s"]
-    print("\n| workers | wall s | tasks/min | speed-up | per task: s | model wait s | tests s | runner overhead s | load avg |")
+    print(
+        "\n| workers | wall s | tasks/min | speed-up | per task: s | model wait s | tests s | runner overhead s | load avg |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(

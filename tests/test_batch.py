@@ -299,3 +299,25 @@ def test_sigterm_stops_tests_and_releases_worktrees(
         second = subprocess.run(argv, env=cli_env(), capture_output=True, text=True, timeout=300)
     assert second.returncode == 0, second.stderr
     assert set(task_states(tmp_path / "run").values()) == {"done"}
+
+
+def test_the_progress_board_counts_and_describes_running_tasks() -> None:
+    from agentless.model import Usage
+    from agentless.runner.progress import Board
+
+    board = Board("batch", total=4)
+    board.earlier({"resolved": True})
+    board.started("a")
+    board.started("b")
+    board.stage("a", "validate", "2 distinct patch(es)")
+    board.activity("a", "regression tests: candidate 1/2")
+    board.model_call(Usage(prompt_tokens=1200, completion_tokens=34, calls=1, cost=0.5))
+    board.finished("b", "failed", {}, "RepoError: gone")
+    headline = board.headline()
+    assert "2/4 done" in headline and "1 running" in headline and "1 failed" in headline
+    assert "1/1 resolved" in headline and "1,234 fresh tokens" in headline and "$0.5000" in headline
+    assert "ETA" in headline
+    [(iid, stage, doing, _)] = board.rows()
+    assert (iid, stage, doing) == ("a", "validate", "regression tests: candidate 1/2")
+    board.model_call(Usage(prompt_tokens=1, calls=1, cost=None))
+    assert "cost unknown" in board.headline()

@@ -28,10 +28,22 @@ def comparable(run_dir: Path) -> dict[str, object]:
         result = json.loads((run_dir / row["instance_id"] / "result.json").read_text())
         results[row["instance_id"]] = {
             "candidates": [
-                {k: c[k] for k in ("patch", "kept", "reason", "votes", "regression_failures", "reproduction_passed")}
+                {
+                    k: c[k]
+                    for k in (
+                        "patch",
+                        "kept",
+                        "reason",
+                        "votes",
+                        "regression_failures",
+                        "reproduction_passed",
+                    )
+                }
                 for c in result["candidates"]
             ],
-            "usage": {k: result["usage"][k] for k in ("prompt_tokens", "completion_tokens", "calls")},
+            "usage": {
+                k: result["usage"][k] for k in ("prompt_tokens", "completion_tokens", "calls")
+            },
             "selection": result["selection_steps"],
         }
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -66,9 +78,7 @@ def test_ray_executor_matches_the_local_executor(tmp_path: Path) -> None:
                     },
                 },
             )
-            report = run_batch(
-                load_tasks(dataset), config, tmp_path / executor, progress="none"
-            )
+            report = run_batch(load_tasks(dataset), config, tmp_path / executor, progress="none")
             runs[executor] = report
         requests = len(srv.chat_requests)
     assert runs["ray"].summary["failed_ids"] == ["project2"]

@@ -232,4 +232,11 @@ class EvalJob:
             found = read_result(run_dir / task.instance_id)
             if found is not None:
                 results.append(found)
-        return run_summary(results, submitted=self.predictions)
+        summary = run_summary(results, submitted=self.predictions)
+        # Instances whose evaluation raised (not an outcome of the patch): kept apart.
+        runs = store.task_runs(self.name)
+        summary["failed_ids"] = sorted(
+            t.instance_id for t in tasks if (r := runs.get(t.instance_id)) and r.status == "failed"
+        )
+        summary["errors"] = {iid: runs[iid].error for iid in summary["failed_ids"]}
+        return summary

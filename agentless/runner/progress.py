@@ -153,7 +153,8 @@ class Board:
                 parts.append(f"{self.resolved}/{self.graded} resolved")
             usage = self.usage
             parts.append(f"{usage.total_tokens:,} fresh tokens")
-            parts.append("cost unknown" if usage.cost is None else f"${usage.cost:.4f}")
+            if usage.calls:
+                parts.append("cost unknown" if usage.cost is None else f"${usage.cost:.4f}")
             parts.append(f"elapsed {_duration(time.monotonic() - self.started_at)}")
             eta = self.eta()
             if eta is not None and self.finished_count < self.total:
@@ -189,16 +190,30 @@ def shown(board: Board, mode: str = "auto") -> Iterator[Board]:
     ``auto`` is live on a terminal, log lines elsewhere."""
     if mode == "auto":
         mode = "live" if sys.stderr.isatty() else "log"
-    if mode == "live":
-        with _live(board):
-            yield board
-    elif mode == "log":
-        board.verbose_log = True
-        with _tally(board):
-            yield board
-        log.info("%s", board.headline())
-    else:
+    if mode == "none":
         yield board
+        return
+    # The board says what the pipeline's own progress lines would, once per task.
+    with _quiet("agentless.pipeline"):
+        if mode == "live":
+            with _live(board):
+                yield board
+        else:
+            board.verbose_log = True
+            with _tally(board):
+                yield board
+            log.info("%s", board.headline())
+
+
+@contextlib.contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(max(logging.WARNING, level))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 @contextlib.contextmanager
