@@ -318,6 +318,10 @@ def test_the_progress_board_counts_and_describes_running_tasks() -> None:
     assert "1/1 resolved" in headline and "1,234 fresh tokens" in headline and "$0.5000" in headline
     assert "ETA" in headline
     [(iid, stage, doing, _)] = board.rows()
-    assert (iid, stage, doing) == ("a", "validate", "regression tests: candidate 1/2")
+    assert (iid, stage, doing) == (
+        "a",
+        "validate",
+        "2 distinct patch(es) · regression tests: candidate 1/2",
+    )
     board.model_call(Usage(prompt_tokens=1, calls=1, cost=None))
     assert "cost unknown" in board.headline()

@@ -167,12 +167,15 @@ class Board:
         with self._lock:
             items = sorted(self.running.items(), key=lambda item: item[1].since)
             return [
-                (iid, task.stage, task.activity or task.detail, _duration(now - task.since))
-                for iid, task in items
+                (iid, task.stage, _doing(task), _duration(now - task.since)) for iid, task in items
             ]
 
     def _tally_prefix(self) -> str:
         return f"[{self.finished_count}/{self.total}]"
+
+
+def _doing(task: Running) -> str:
+    return " · ".join(part for part in (task.detail, task.activity) if part)
 
 
 def _duration(seconds: float) -> str:
@@ -227,9 +230,11 @@ def _live(board: Board) -> Iterator[None]:
         table = Table(box=None, pad_edge=False, expand=False, show_header=True)
         for name in ("instance", "stage", "doing", "elapsed"):
             table.add_column(name, no_wrap=True, overflow="ellipsis", max_width=60)
-        for row in board.rows():
+        rows = board.rows()
+        for row in rows:
             table.add_row(*row)
-        return Group(Text(board.headline(), style="bold"), table)
+        headline = Text(board.headline(), style="bold")
+        return Group(headline, table) if rows else Group(headline)
 
     console = Console(stderr=True)
     handlers = _stderr_handlers()
