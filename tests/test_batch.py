@@ -205,11 +205,15 @@ def test_sigkill_in_the_middle_then_rerun_finishes_every_task_once(tmp_path: Pat
         received_before = len(srv.chat_requests)
         with Store.for_run(tmp_path / "run") as store:
             assert store.integrity_check() == "ok"
+        left = list((tmp_path / "cache" / "worktrees").glob("*/*-*"))
         second = subprocess.run(argv, env=cli_env(), capture_output=True, text=True, timeout=300)
         assert second.returncode == 0, second.stderr
         later = srv.chat_requests[received_before:]
     states = task_states(tmp_path / "run")
     assert states == {row["instance_id"]: "done" for row in rows}
+    # Worktrees the killed process held are removed by the next run.
+    assert not [path for path in left if path.exists()]
+    assert list((tmp_path / "cache" / "worktrees").glob("*/*")) == []
     with Store.for_run(tmp_path / "run") as store:
         assert store.integrity_check() == "ok"
         assert all(store.result_count(row["instance_id"]) == 1 for row in rows)
@@ -325,3 +329,33 @@ def test_the_progress_board_counts_and_describes_running_tasks() -> None:
     )
     board.model_call(Usage(prompt_tokens=1, calls=1, cost=None))
     assert "cost unknown" in board.headline()
+
+
+def test_worktrees_of_a_killed_process_are_swept_and_busy_ones_kept(tmp_path: Path) -> None:
+    from agentless.repo import Workspace
+    from agentless.testing.tasks import make_repo
+
+    repo = make_repo(tmp_path, 0)["repo"]
+    cache = tmp_path / "cache"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from agentless.repo import Workspace\n"
+            f"with Workspace(Path({str(cache)!r})).checkout({repo!r}) as tree:\n"
+            "    print(tree, flush=True); time.sleep(600)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    abandoned = Path(holder.stdout.readline().strip())
+    workspace = Workspace(cache)
+    with workspace.checkout(repo) as busy:
+        assert workspace.sweep_abandoned() == 0  # the other process still holds its tree
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        assert abandoned.is_dir()
+        assert workspace.sweep_abandoned() == 1
+        assert not abandoned.exists() and busy.is_dir()
+    assert list((cache / "worktrees").glob("*/*")) == []

@@ -196,6 +196,9 @@ class Scheduler:
             board = Board(self.title, len(tasks))
             pending, skipped = self._pending(tasks, store, fingerprint, board, resume)
             finished: dict[str, Finished] = {}
+            swept = self.services.workspace.sweep_abandoned()
+            if swept:
+                log.info("removed %d worktree(s) left behind by a killed run", swept)
             if pending:
                 with self._signals(), shown(board, self.progress):
                     finished = self._execute(pending, store, fingerprint, board)
