@@ -252,20 +252,15 @@ def test_a_second_process_into_the_same_run_directory_refuses(tmp_path: Path) ->
     assert len(bodies) == 3 * len(CALL_STAGES)
 
 
-SLOW_TEST_CMD = (
-    'python -c "import os, time; '
-    "time.sleep(120 if os.path.exists(os.environ['AGENTLESS_SLOW_MARKER']) else 0)\""
-)
+def slow_test_command(marker: Path) -> str:
+    """A test command that hangs for two minutes while ``marker`` exists."""
+    return f'python -c "import os, time; time.sleep(120 if os.path.exists({str(marker)!r}) else 0)"'
 
 
-def test_sigterm_stops_tests_and_releases_worktrees(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_sigterm_stops_tests_and_releases_worktrees(tmp_path: Path) -> None:
     marker = tmp_path / "slow"
     marker.write_text("")
-    # The marker's path reaches the sandboxed command through the test command itself.
-    command = SLOW_TEST_CMD.replace("os.environ['AGENTLESS_SLOW_MARKER']", repr(str(marker)))
-    dataset, _ = make_dataset(tmp_path / "tasks", 2, test_cmd=command)
+    dataset, _ = make_dataset(tmp_path / "tasks", 2, test_cmd=slow_test_command(marker))
     with ScriptedServer() as srv:
         script_server(srv)
         argv = batch_argv(srv, tmp_path, dataset, "--workers", "2")

@@ -242,19 +242,22 @@ class Workspace:
         path = parent / f"{sha[:12]}-{uuid.uuid4().hex[:8]}"
         # Held while the worktree lives: the kernel drops it if this process is killed, which
         # is how ``sweep_abandoned`` tells a dead owner's worktree from a busy one.
-        with file_lock(path.with_name(path.name + ".lock")):
-            with self._lock(source.key):
-                run_git(
-                    ["worktree", "add", "--detach", "--no-checkout", "--quiet", str(path), sha],
-                    git_dir=mirror,
-                    what=f"creating a worktree of {repo} at {sha[:12]}",
-                )
-            try:
-                self._populate(mirror, path, sha)
-                yield path
-            finally:
-                self._remove_worktree(source, mirror, path)
-        path.with_name(path.name + ".lock").unlink(missing_ok=True)
+        owner = path.with_name(path.name + ".lock")
+        try:
+            with file_lock(owner):
+                with self._lock(source.key):
+                    run_git(
+                        ["worktree", "add", "--detach", "--no-checkout", "--quiet", str(path), sha],
+                        git_dir=mirror,
+                        what=f"creating a worktree of {repo} at {sha[:12]}",
+                    )
+                try:
+                    self._populate(mirror, path, sha)
+                    yield path
+                finally:
+                    self._remove_worktree(source, mirror, path)
+        finally:
+            owner.unlink(missing_ok=True)
 
     def sweep_abandoned(self) -> int:
         """Remove worktrees whose process died without removing them (killed with SIGKILL,
