@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -226,8 +227,10 @@ class RayExecutor:
         if started and self.address:
             ray.init(address=self.address, log_to_driver=False)
         elif started:
+            # Sized so that --workers tasks fit (they mostly wait for the model); the run's
+            # sandbox still bounds each worker process's test commands by the real cores.
             ray.init(
-                num_cpus=max(2, self.workers),
+                num_cpus=max(os.cpu_count() or 1, self.workers),
                 object_store_memory=LOCAL_OBJECT_STORE_BYTES,
                 include_dashboard=False,
                 log_to_driver=False,
