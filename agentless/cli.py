@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from agentless._version import __version__
-from agentless.errors import AgentlessError, ConfigError
+from agentless.errors import AgentlessError, ConfigError, Interrupted
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -108,12 +108,15 @@ def build_config(
 
 
 def handle_errors(func: F) -> F:
-    """Turn our exceptions into a one-line message and exit code 2."""
+    """Turn our exceptions into a one-line message and exit code 2 (130 when stopped)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except Interrupted as exc:
+            click.echo(f"stopped: {exc}", err=True)
+            sys.exit(130)
         except AgentlessError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
