@@ -8,7 +8,8 @@ answering every request after ``--latency`` seconds (0.5 by default), and the ba
 Per run: wall time, tasks per minute, and per task the time spent waiting for the model
 (the recorded latency of its calls), in test commands (the recorded duration of its sandboxed
 runs) and the rest: the runner's own overhead (checkout, index, prompts, edits, store writes,
-scheduling). By default the pipeline's validation is off, so the run is model-bound (what the
+scheduling), and the CPU seconds this process and its children (git, test commands) used per
+task, which unlike wall time does not grow when other jobs share the machine. By default the pipeline's validation is off, so the run is model-bound (what the
 scheduler's concurrency can overlap); ``--with-tests`` validates every candidate with the
 repository's tests and a reproduction script, which on a small machine makes the run CPU-bound.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -67,7 +69,9 @@ def measure(dataset: Path, url: str, workers: int, root: Path, with_tests: bool)
     if not with_tests:
         tasks = [task.model_copy(update={"test_cmd": ""}) for task in tasks]
     started = time.monotonic()
+    cpu_before = _cpu_seconds()
     report = run_batch(tasks, config, root / f"run-{workers}", progress="none")
+    cpu = _cpu_seconds() - cpu_before
     wall = time.monotonic() - started
     assert report.summary["done_tasks"] == len(tasks), report.summary["errors"]
     with Store.for_run(root / f"run-{workers}") as store:
@@ -88,7 +92,15 @@ def measure(dataset: Path, url: str, workers: int, root: Path, with_tests: bool)
         "model_wait_s": round(statistics.mean(t[1] for t in per_task), 3),
         "tests_s": round(statistics.mean(t[2] for t in per_task), 3),
         "overhead_s": round(statistics.mean(t[3] for t in per_task), 3),
+        "cpu_s_per_task": round(cpu / len(tasks), 3),
     }
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (git, test commands)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main() -> None:
@@ -125,14 +137,16 @@ def main() -> None:
             server.wait(timeout=30)
     base = rows[0]["wall_s"]
     print(
-        "\n| workers | wall s | tasks/min | speed-up | per task: s | model wait s | tests s | runner overhead s | load avg |"
+        "\n| workers | wall s | tasks/min | speed-up | per task: s | model wait s | tests s "
+        "| runner overhead s | runner CPU s | load avg |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(
             f"| {row['workers']} | {row['wall_s']} | {row['tasks_per_min']} | "
             f"{base / row['wall_s']:.1f}x | {row['task_s']} | {row['model_wait_s']} | "
-            f"{row['tests_s']} | {row['overhead_s']} | {row['load_avg_1m']} |"
+            f"{row['tests_s']} | {row['overhead_s']} | {row['cpu_s_per_task']} | "
+            f"{row['load_avg_1m']} |"
         )
 
 
