@@ -235,7 +235,8 @@ class Job(Protocol):
         ...
 
     def run(self, task: Task, ctx: TaskContext) -> dict[str, Any]:
-        """Do the work for one task."""
+        """Do the work for one task. The output's ``resolved`` (true, false, or ``None`` when
+        not graded) and ``headline`` (a few words) feed the progress display."""
         ...
 
     def export(
