@@ -232,6 +232,7 @@ class Store:
         # when a new one opens, so short-lived worker threads do not pile up open files.
         self._open: dict[threading.Thread, sqlite3.Connection] = {}
         self._lock = threading.Lock()
+        self._write_lock = threading.RLock()
         self._closed = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -288,6 +289,12 @@ class Store:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction (``BEGIN IMMEDIATE``): commits on success, rolls back on error."""
         conn = self.connect()
+        # Threads of this process queue here for the write lock; left to SQLite, each would
+        # poll for it with growing sleeps (up to 100 ms) while another thread commits.
+        with self._write_lock:
+            yield from self._write(conn)
+
+    def _write(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
