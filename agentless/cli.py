@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from agentless._version import __version__
-from agentless.errors import AgentlessError, ConfigError
+from agentless.errors import AgentlessError, ConfigError, Interrupted
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -66,12 +66,28 @@ def workspace_options(func: F) -> F:
     return func
 
 
-def open_workspace(config: Any) -> Any:
-    """The workspace a command works in, from the run configuration."""
-    from agentless.repo.workspace import Workspace, default_cache_dir
+wait_option = click.option(
+    "--wait",
+    is_flag=True,
+    help="If another agentless process is using the output folder, wait for it (default: refuse).",
+)
+test_timeout_option = click.option(
+    "--test-timeout",
+    type=click.FloatRange(min=1),
+    help="Seconds for each validation run: tests, reproduction script (default 300).",
+)
 
-    run = config.run
-    return Workspace(run.cache_dir or default_cache_dir(), run.repo_url_template, run.mirrors_dir)
+
+def split_ids(items: tuple[str, ...]) -> list[str]:
+    """Instance ids given as repeated options and/or comma-separated lists."""
+    return [part for item in items for part in item.replace(",", " ").split()]
+
+
+def open_workspace(config: Any) -> Any:
+    """The workspace a command works in, from the runner's composition root."""
+    from agentless.runner import build_services
+
+    return build_services(config).workspace
 
 
 def build_config(
@@ -92,12 +108,15 @@ def build_config(
 
 
 def handle_errors(func: F) -> F:
-    """Turn our exceptions into a one-line message and exit code 2."""
+    """Turn our exceptions into a one-line message and exit code 2 (130 when stopped)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except Interrupted as exc:
+            click.echo(f"stopped: {exc}", err=True)
+            sys.exit(130)
         except AgentlessError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
@@ -172,6 +191,7 @@ def doctor(
     help="Run tests WITHOUT a network namespace (unsafe; only where namespaces are missing).",
 )
 @click.option("--no-resume", is_flag=True, help="Re-evaluate instances already in --out.")
+@wait_option
 @config_option
 @handle_errors
 def eval_command(
@@ -186,6 +206,7 @@ def eval_command(
     timeout: float | None,
     no_isolation: bool,
     no_resume: bool,
+    wait: bool,
     config_path: Path | None,
 ) -> None:
     """Grade predictions on SWE-bench-style tasks with their own tests, as SWE-bench does.
@@ -193,7 +214,7 @@ def eval_command(
     Writes <out>/<instance>/report.json (SWE-bench schema), the test logs, and
     <out>/summary.json; a second run skips instances already graded with the same patch.
     """
-    from agentless.validate.evaluate import run_evaluation
+    from agentless.runner import run_evaluation
 
     config = build_config(
         config_path,
@@ -209,8 +230,10 @@ def eval_command(
             "isolation": False if no_isolation else None,
         },
     )
-    ids = [part for item in instances for part in item.replace(",", " ").split()]
-    summary = run_evaluation(dataset, predictions, config, instances=ids, resume=not no_resume)
+    ids = split_ids(instances)
+    summary = run_evaluation(
+        dataset, predictions, config, instances=ids, resume=not no_resume, wait=wait
+    )
     counts = ("resolved", "unresolved", "empty_patch", "error", "infrastructure_failure")
     click.echo(
         f"{summary['resolved_instances']}/{summary['total_instances']} resolved; "
@@ -338,6 +361,152 @@ def localize_command(
             click.echo(line)
 
 
+@main.command("batch")
+@click.argument("dataset", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out",
+    "run_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run directory: store.db, predictions.jsonl, summary.json, one folder per task.",
+)
+@click.option("--workers", type=click.IntRange(min=1), help="Tasks in progress at once.")
+@click.option(
+    "--instances",
+    multiple=True,
+    help="Instance ids to run (repeat, or comma-separated); default: all.",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    help="local: threads in this process (default); ray: one Ray task per task.",
+)
+@click.option(
+    "--ray-address", help="Ray cluster to join (e.g. auto); default: start a local Ray instance."
+)
+@click.option(
+    "--model-concurrency",
+    type=click.IntRange(min=1),
+    help="Model requests in flight at once over all tasks (default 8).",
+)
+@click.option("--no-eval", is_flag=True, help="Do not grade the chosen patches with row tests.")
+@click.option(
+    "--format", "edit_format", type=click.Choice(["diff", "udiff", "whole"]), help="Edit format."
+)
+@click.option("--samples", type=click.IntRange(min=1), help="Repairs per location set.")
+@click.option(
+    "--locations", type=click.IntRange(min=1), help="Location sets (edit-window samples)."
+)
+@test_timeout_option
+@click.option(
+    "--no-isolation", is_flag=True, help="Run tests WITHOUT a network namespace (unsafe)."
+)
+@click.option("--env-dir", type=click.Path(file_okay=False, path_type=Path), help="Env cache.")
+@wait_option
+@workspace_options
+@model_options
+@handle_errors
+def batch_command(
+    dataset: Path,
+    run_dir: Path,
+    workers: int | None,
+    instances: tuple[str, ...],
+    executor: str | None,
+    ray_address: str | None,
+    model_concurrency: int | None,
+    no_eval: bool,
+    edit_format: str | None,
+    samples: int | None,
+    locations: int | None,
+    test_timeout: float | None,
+    no_isolation: bool,
+    env_dir: Path | None,
+    wait: bool,
+    mirrors_dir: Path | None,
+    cache_dir: Path | None,
+    config_path: Path | None,
+    model_name: str | None,
+    base_url: str | None,
+    api_key_env: str | None,
+) -> None:
+    """Repair every task of DATASET into RUN_DIR, several at once, resumable.
+
+    Re-running the same command resumes: finished tasks are skipped, unfinished ones start
+    again with every model reply they already got answered from the store (nothing is paid
+    twice) and validations already done reused. Where a row has its own tests (SWE-bench),
+    the chosen patch is graded too. Ctrl-C or SIGTERM stops cleanly; `agentless report
+    RUN_DIR` summarizes the run.
+    """
+    from agentless import runner
+    from agentless.tasks import load_tasks, select_instances
+
+    config = build_config(
+        config_path,
+        model_name,
+        base_url,
+        api_key_env,
+        run={
+            "workers": workers,
+            "executor": executor,
+            "ray_address": ray_address,
+            "model_concurrency": model_concurrency,
+            "evaluate": False if no_eval else None,
+            "mirrors_dir": mirrors_dir,
+            "cache_dir": cache_dir,
+        },
+        repair={"edit_format": edit_format, "samples": samples},
+        localize={"window_samples": locations},
+        validate={
+            "isolation": False if no_isolation else None,
+            "script_timeout": test_timeout,
+            "env_dir": env_dir,
+        },
+    )
+    runner.require_model(config)
+    tasks = select_instances(load_tasks(dataset), split_ids(instances) or None)
+    report = runner.run_batch(tasks, config, run_dir, wait=wait)
+    summary = report.summary
+    click.echo(_batch_line(summary, run_dir))
+    if report.interrupted:
+        click.echo("stopped: run the same command again to resume", err=True)
+        sys.exit(runner.exit_code(report))
+    if summary["failed_tasks"]:
+        for iid in summary["failed_ids"][:10]:
+            click.echo(f"  failed: {iid}: {summary['errors'][iid].splitlines()[0]}", err=True)
+        sys.exit(1)
+
+
+def _batch_line(summary: dict[str, Any], run_dir: Path) -> str:
+    usage = summary["usage"]
+    cost = "cost unknown" if usage["cost"] is None else f"${usage['cost']:.4f}"
+    parts = [
+        f"{summary['done_tasks']}/{summary['total_tasks']} done",
+        f"{summary['failed_tasks']} failed",
+        f"{summary['with_patch']} with a patch",
+    ]
+    if summary["unfinished_tasks"]:
+        parts.append(f"{summary['unfinished_tasks']} unfinished")
+    if summary["graded"]:
+        parts.append(f"{summary['resolved']}/{summary['graded']} resolved")
+    tokens = usage["prompt_tokens"] + usage["completion_tokens"]
+    parts.append(f"{tokens:,} tokens in all, {cost}")
+    return "; ".join(parts) + f"\nrun dir: {run_dir} (agentless report {run_dir} --html)"
+
+
+@main.command("report")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--html", "html", is_flag=True, help="Also write RUN_DIR/report.html (plots).")
+@handle_errors
+def report_command(run_dir: Path, html: bool) -> None:
+    """Summarize a run directory: RUN_DIR/report.md (printed), and with --html a single-file
+    HTML report with plots and a page per task (renders offline)."""
+    from agentless.report import build_report
+
+    written = build_report(run_dir, with_html=html)
+    click.echo(written.markdown_text)
+    click.echo(f"written: {', '.join(str(p) for p in written.paths)}", err=True)
+
+
 @main.command("run")
 @click.argument(
     "task_file", metavar="[TASK]", required=False, type=click.Path(exists=True, path_type=Path)
@@ -351,6 +520,9 @@ def localize_command(
 )
 @click.option("--issue", help="With --repo: the issue, as a file or as text.")
 @click.option("--test-cmd", default="", help="With --repo: the command that runs its tests.")
+@click.option(
+    "--commit", default="", help="With --repo: the commit to repair (default: the current HEAD)."
+)
 @click.option("--apply", "apply_patch", is_flag=True, help="With --repo: apply the chosen patch.")
 @click.option(
     "--out",
@@ -373,8 +545,10 @@ def localize_command(
 @click.option(
     "--no-isolation", is_flag=True, help="Run tests WITHOUT a network namespace (unsafe)."
 )
+@test_timeout_option
 @click.option("--dry-run", is_flag=True, help="Show the prompts and token counts; call no model.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@wait_option
 @workspace_options
 @model_options
 @handle_errors
@@ -384,6 +558,7 @@ def run_command(
     repo_path: Path | None,
     issue: str | None,
     test_cmd: str,
+    commit: str,
     apply_patch: bool,
     run_dir: Path | None,
     edit_format: str | None,
@@ -391,8 +566,10 @@ def run_command(
     locations: int | None,
     python: Path | None,
     no_isolation: bool,
+    test_timeout: float | None,
     dry_run: bool,
     as_json: bool,
+    wait: bool,
     mirrors_dir: Path | None,
     cache_dir: Path | None,
     config_path: Path | None,
@@ -414,9 +591,13 @@ def run_command(
         run={"mirrors_dir": mirrors_dir, "cache_dir": cache_dir},
         repair={"edit_format": edit_format, "samples": samples},
         localize={"window_samples": locations},
-        validate={"python": python, "isolation": False if no_isolation else None},
+        validate={
+            "python": python,
+            "isolation": False if no_isolation else None,
+            "script_timeout": test_timeout,
+        },
     )
-    task = _chosen_task(task_file, instance_id, repo_path, issue, test_cmd)
+    task = _chosen_task(task_file, instance_id, repo_path, issue, test_cmd, commit)
     if apply_patch and task.kind != "local":
         raise ConfigError("--apply works with --repo only")
     if python and task.kind == "swebench":
@@ -426,12 +607,12 @@ def run_command(
         return
     runner.require_model(config)
     run_dir = run_dir or config.run.run_dir or Path("runs") / task.instance_id
-    outcome = runner.run_one(task, config, run_dir)
+    outcome = runner.run_one(task, config, run_dir, progress="auto", wait=wait)
     result = outcome.result
     if as_json:
-        click.echo(json.dumps({**result.to_dict(), "run_dir": str(outcome.task_dir)}, indent=2))
+        click.echo(json.dumps({**result.to_dict(), "run_dir": str(outcome.run_dir)}, indent=2))
     else:
-        _print_summary(result, outcome.task_dir)
+        _print_summary(result, outcome.run_dir, outcome.task_dir)
     if apply_patch and result.patch:
         _apply_to_checkout(Path(task.repo), result.patch)
     sys.exit(0 if result.patch else 1)
@@ -443,6 +624,7 @@ def _chosen_task(
     repo_path: Path | None,
     issue: str | None,
     test_cmd: str,
+    commit: str = "",
 ) -> Any:
     from agentless.tasks import local_task
 
@@ -451,11 +633,11 @@ def _chosen_task(
     if repo_path is not None:
         if not issue:
             raise ConfigError("--repo needs --issue (a file holding the issue, or its text)")
-        return local_task(repo_path, issue, test_cmd=test_cmd)
+        return local_task(repo_path, issue, test_cmd=test_cmd, commit=commit)
     assert task_file is not None
-    if issue or test_cmd:
+    if issue or test_cmd or commit:
         raise ConfigError(
-            "--issue and --test-cmd work with --repo only (TASK rows carry their own)"
+            "--issue, --test-cmd and --commit work with --repo only (TASK rows carry their own)"
         )
     return one_task(task_file, instance_id)
 
@@ -485,7 +667,7 @@ def _print_dry_run(prompts: list[Any], total: int) -> None:
     )
 
 
-def _print_summary(result: Any, task_dir: Path) -> None:
+def _print_summary(result: Any, run_dir: Path, task_dir: Path) -> None:
     if result.patch:
         click.echo(result.patch, nl=False)
     else:
@@ -506,16 +688,26 @@ def _print_summary(result: Any, task_dir: Path) -> None:
     for note in result.notes:
         click.echo(f"  note: {note}")
     for stage, spent in sorted(result.usage_by_stage.items()):
+        if not spent.calls:
+            click.echo(f"  {stage:<16} every reply from the store")
+            continue
         click.echo(
             f"  {stage:<16} {spent.prompt_tokens:>8} in {spent.completion_tokens:>7} out "
             f"{'unknown' if spent.cost is None else f'${spent.cost:.4f}'}"
         )
-    click.echo(
-        f"tokens    : {usage.prompt_tokens} prompt, {usage.completion_tokens} completion"
-        f" ({result.cached_replies} replies from the store); cost {cost}"
-    )
+    click.echo(f"tokens    : {_token_line(usage, result.cached_replies, cost)}")
     click.echo(f"time      : {sum(result.timings.values()):.1f} s ({result.timings})")
-    click.echo(f"run dir   : {task_dir}")
+    click.echo(f"run dir   : {run_dir}")
+    click.echo(f"files     : {task_dir} (result.json, patch.diff, trajectory.json)")
+
+
+def _token_line(usage: Any, cached_replies: int, cost: str) -> str:
+    if usage.calls == 0 and cached_replies:
+        return f"0 fresh tokens (all {cached_replies} replies from the store)"
+    line = f"{usage.prompt_tokens} prompt, {usage.completion_tokens} completion; cost {cost}"
+    if cached_replies:
+        line += f" ({cached_replies} more replies from the store, not paid again)"
+    return line
 
 
 def _apply_to_checkout(repo: Path, patch: str) -> None:

@@ -143,7 +143,25 @@ class RunConfig(_Frozen):
         default=None,
         description="Output folder (`--out`); `agentless run` defaults to runs/<instance>.",
     )
-    workers: int = Field(default=1, ge=1)
+    workers: int = Field(default=1, ge=1, description="Tasks in progress at once (`--workers`).")
+    executor: str = Field(default="local", description="`local` (threads) or `ray`.")
+    ray_address: str | None = Field(
+        default=None,
+        description="Ray cluster to join (`auto`, `ray://host:10001`); none: start one.",
+    )
+    ray_cpus_per_task: float = Field(
+        default=1.0, gt=0, description="CPUs Ray reserves for each task (fractions allowed)."
+    )
+    model_concurrency: int = Field(
+        default=8, ge=1, description="Model requests in flight at once, over all tasks."
+    )
+    test_concurrency: int | None = Field(
+        default=None, ge=1, description="Sandboxed test runs at once (default: CPU count)."
+    )
+    evaluate: bool = Field(
+        default=True,
+        description="`batch`: grade each chosen patch with the row's own tests when it has them.",
+    )
     repo_url_template: str = Field(default="https://github.com/{repo}.git")
     mirrors_dir: Path | None = Field(default=None, description="Folder of local mirrors.")
     cache_dir: Path | None = Field(default=None, description="Mirrors, indexes, environments.")

@@ -13,6 +13,8 @@ to do next.
     │   └── ModelUnavailableError   retries exhausted (connect errors, timeouts, 429, 5xx, bad bodies)
     ├── StoreError                  the run store cannot be opened or migrated
     ├── RepoError                   workspace problems: unknown commit, missing repo, dirty tree
+    ├── RunDirBusyError             another process holds the run directory
+    ├── Interrupted                 the run was asked to stop (Ctrl-C, SIGTERM)
     ├── EditError                   misuse of the edit engine (not a failed edit: that is data)
     └── ValidationError             sandbox / environment infrastructure problems
         ├── SandboxUnavailableError network isolation is not available on this machine
@@ -64,6 +66,14 @@ class StoreError(AgentlessError):
 
 class RepoError(AgentlessError):
     """A repository, commit or worktree problem."""
+
+
+class RunDirBusyError(AgentlessError):
+    """Another agentless process is writing into the same run directory."""
+
+
+class Interrupted(AgentlessError):
+    """The run was asked to stop (Ctrl-C, SIGTERM); the task is left to resume later."""
 
 
 class EditError(AgentlessError):

@@ -3,12 +3,17 @@
     checkout & index -> localize -> repair (sample, apply) -> validate -> select -> TaskResult
 
 Each step is one call into its stage; this module only wires them together, meters model use per
-stage, times the steps and records the result.
+stage, times the steps and records the result. A ``Journal`` (the runner gives one per task)
+hears which stage is running and keeps finished validations, so a resumed task does not run
+its tests again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
+import json
 import logging
 import sys
 import time
@@ -16,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from agentless.config import Config
 from agentless.errors import RepoError, ValidationError
@@ -30,6 +35,7 @@ from agentless.repo.workspace import Workspace, default_cache_dir
 from agentless.select import Candidate, Selection, filter_candidates, select
 from agentless.tasks import Task
 from agentless.validate.candidates import (
+    PatchChecks,
     ValidationPlan,
     check_patches,
     user_test_command,
@@ -41,6 +47,33 @@ from agentless.validate.sandbox import Sandbox
 from agentless.validate.validators import find_regression_tests
 
 log = logging.getLogger(__name__)
+
+
+class Journal(Protocol):
+    """What a run of one task tells its runner, and what it may find there again."""
+
+    def stage(self, name: str, detail: str = "") -> None:
+        """The task entered ``name`` (``detail``: what it is doing there)."""
+        ...
+
+    def recall(self, name: str, key: str) -> Any:
+        """A value kept earlier under ``(name, key)``, or ``None``."""
+        ...
+
+    def keep(self, name: str, key: str, value: Any) -> None:
+        """Keep a finished step's JSON-ready value under ``(name, key)``."""
+        ...
+
+
+class _NoJournal:
+    def stage(self, name: str, detail: str = "") -> None:
+        pass
+
+    def recall(self, name: str, key: str) -> Any:
+        return None
+
+    def keep(self, name: str, key: str, value: Any) -> None:
+        pass
 
 
 class MeteredModel:
@@ -98,6 +131,25 @@ class TaskResult:
             "model_patch": self.patch,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TaskResult:
+        """Inverse of ``to_dict``."""
+        return cls(
+            instance_id=data["instance_id"],
+            model_name=data.get("model_name_or_path", ""),
+            patch=data.get("model_patch", ""),
+            candidates=list(data.get("candidates", [])),
+            localization=dict(data.get("localization", {})),
+            selection_steps=list(data.get("selection_steps", [])),
+            usage=Usage.from_dict(data.get("usage", {})),
+            usage_by_stage={
+                k: Usage.from_dict(v) for k, v in data.get("usage_by_stage", {}).items()
+            },
+            cached_replies=int(data.get("cached_replies", 0)),
+            timings=dict(data.get("timings", {})),
+            notes=list(data.get("notes", [])),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping."""
         return {
@@ -121,9 +173,12 @@ class Services:
     environments: EnvironmentManager
     sandbox: Sandbox
     local_python: Path
+    # Recipes by repository that win over the registry's (tests, in-house repositories).
+    recipes: Mapping[str, Recipe] = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, config: Config) -> Services:
+    def from_config(cls, config: Config, *, sandbox: Sandbox | None = None) -> Services:
+        """The collaborators ``config`` describes (the runner passes its own sandbox)."""
         cache = config.run.cache_dir or default_cache_dir()
         return cls(
             workspace=Workspace(cache, config.run.repo_url_template, config.run.mirrors_dir),
@@ -131,7 +186,7 @@ class Services:
                 config.validate_.env_dir or cache / "envs",
                 install_timeout=config.validate_.install_timeout,
             ),
-            sandbox=Sandbox.from_config(config.validate_),
+            sandbox=sandbox or Sandbox.from_config(config.validate_),
             local_python=Path(config.validate_.python or sys.executable),
         )
 
@@ -156,24 +211,29 @@ def run_task(
     *,
     services: Services | None = None,
     validate: bool = True,
+    journal: Journal | None = None,
 ) -> TaskResult:
     """Localize, repair, validate and select for one task; ``TaskResult.patch`` is '' when no
     candidate survived."""
     config = config or Config()
     services = services or Services.from_config(config)
+    journal = journal or _NoJournal()
     metered = MeteredModel(model)
     timer = _Timer()
     if task.test_cmd:
         user_test_command(task.test_cmd)  # an unreadable command fails before any model call
     commit = services.workspace.resolve(task.repo, task.base_commit, exclude=task.hidden)
     log.info("%s: indexing %s at %s", task.instance_id, task.repo, commit[:12])
+    journal.stage("index", f"{task.repo} @ {commit[:12]}")
     with timer("index"):
         index = index_for(services.workspace, task.repo, commit)
     log.info("%s: localizing", task.instance_id)
+    journal.stage("localize")
     with timer("localize"):
         located = localize_task(task, index, metered, config.localize)
     files = _located_files(index, located)
     log.info("%s: repairing %d location set(s)", task.instance_id, len(located.location_sets))
+    journal.stage("repair", f"{len(located.location_sets)} location set(s)")
     with timer("repair"):
         samples = generate_repairs(
             metered, task.problem_statement, files, located.location_sets, config.repair
@@ -185,15 +245,17 @@ def run_task(
         log.info(
             "%s: validating %d distinct patch(es)", task.instance_id, len({c.key for c in usable})
         )
+        journal.stage("validate", f"{len({c.key for c in usable})} distinct patch(es)")
         with timer("validate"):
             try:
                 notes = _validate(
-                    task, commit, candidates, files, located, metered, config, services
+                    task, commit, candidates, files, located, metered, config, services, journal
                 )
             except (ValidationError, RepoError) as exc:
                 # Infrastructure, not a verdict on the patches: select by vote alone, say so.
                 log.warning("%s: validation unavailable: %s", task.instance_id, exc)
                 notes = [f"validation unavailable (infrastructure): {exc}"]
+    journal.stage("select")
     selection = select(candidates)
     log.info("%s: %s", task.instance_id, selection.steps[-1])
     return _result(task, metered, located, samples, selection, timer.seconds, notes)
@@ -229,6 +291,7 @@ def _validate(
     model: Model,
     config: Config,
     services: Services,
+    journal: Journal,
 ) -> list[str]:
     """Run the validators once per distinct patch and copy the verdicts onto candidates."""
     usable = [c for c in candidates if c.kept]
@@ -238,6 +301,34 @@ def _validate(
     if config.validate_.reproduction:
         windows = code_windows(files, located.location_sets[0] if located.location_sets else {}, 5)
         script = write_reproduction(model, task.problem_statement, windows)
+    if not (task.test_cmd or config.validate_.regression or script):
+        return ["no validator to run (no test command, regression tests or reproduction)"]
+    key = _validation_key(task, commit, patches, edited, script, config)
+    saved = journal.recall("validate", key)
+    if saved is not None:
+        journal.stage("validate", "verdicts from the store (validated before)")
+        checks = {k: PatchChecks(**v) for k, v in saved.items()}
+    else:
+        checks = _check(task, commit, patches, edited, script, config, services, journal)
+        journal.keep("validate", key, {k: dataclasses.asdict(v) for k, v in checks.items()})
+    notes = sorted({note for result in checks.values() for note in result.notes})
+    for candidate in usable:
+        result = checks[candidate.key]
+        candidate.regression_failures = result.regression_failures
+        candidate.reproduction_passed = result.reproduction_passed
+    return notes
+
+
+def _check(
+    task: Task,
+    commit: str,
+    patches: Mapping[str, str],
+    edited: Sequence[str],
+    script: str,
+    config: Config,
+    services: Services,
+    journal: Journal,
+) -> dict[str, PatchChecks]:
     with services.workspace.checkout(task.repo, commit) as tree:
         env = _environment(task, services)
         plan = ValidationPlan(
@@ -251,19 +342,30 @@ def _validate(
             reproduction_script=script,
             timeout=config.validate_.script_timeout,
             reset=functools.partial(services.workspace.reset, tree, commit),
+            progress=functools.partial(journal.stage, "validate"),
         )
-        checks = check_patches(plan, patches)
-    notes = sorted({note for result in checks.values() for note in result.notes})
-    for candidate in usable:
-        result = checks[candidate.key]
-        candidate.regression_failures = result.regression_failures
-        candidate.reproduction_passed = result.reproduction_passed
-    return notes
+        return check_patches(plan, patches)
+
+
+def _validation_key(
+    task: Task,
+    commit: str,
+    patches: Mapping[str, str],
+    edited: Sequence[str],
+    script: str,
+    config: Config,
+) -> str:
+    """What the verdicts depend on: a resumed task with the same inputs reuses them."""
+    settings = config.validate_.model_dump(mode="json")
+    parts = [task.repo, commit, task.test_cmd, dict(patches), list(edited), script, settings]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
 def _environment(task: Task, services: Services) -> Environment:
     if task.kind == "swebench":
-        return environment_for_task(task, services.workspace, services.environments)
+        return environment_for_task(
+            task, services.workspace, services.environments, services.recipes
+        )
     return Environment.from_python(services.local_python, Recipe(python="", log_parser="pytest"))
 
 

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from agentless.errors import StoreError
 from agentless.model.types import CallRecord, CallRecorder, Completion, Usage
@@ -100,8 +100,92 @@ MIGRATIONS: list[Migration] = [
         CREATE INDEX task_results_instance ON task_results (instance_id);
         """,
     ),
-    # Later capabilities (batch state, environments) append their migrations here.
+    Migration(
+        "0005_batch_state",
+        """
+        ALTER TABLE model_calls ADD COLUMN instance_id TEXT NOT NULL DEFAULT '';
+        CREATE INDEX model_calls_instance ON model_calls (instance_id);
+        CREATE TABLE task_runs (
+            job         TEXT NOT NULL,
+            instance_id TEXT NOT NULL,
+            status      TEXT NOT NULL,  -- running | done | failed | interrupted
+            stage       TEXT NOT NULL DEFAULT '',
+            detail      TEXT NOT NULL DEFAULT '',
+            fingerprint TEXT NOT NULL DEFAULT '',
+            attempts    INTEGER NOT NULL DEFAULT 0,
+            error       TEXT NOT NULL DEFAULT '',
+            started_at  REAL,
+            finished_at REAL,
+            output      TEXT NOT NULL DEFAULT '{}',
+            PRIMARY KEY (job, instance_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE task_stages (
+            id          INTEGER PRIMARY KEY,
+            job         TEXT NOT NULL,
+            instance_id TEXT NOT NULL,
+            stage       TEXT NOT NULL,
+            detail      TEXT NOT NULL DEFAULT '',
+            at          REAL NOT NULL
+        );
+        CREATE INDEX task_stages_instance ON task_stages (instance_id);
+        CREATE TABLE test_runs (
+            id          INTEGER PRIMARY KEY,
+            instance_id TEXT NOT NULL,
+            started_at  REAL NOT NULL,
+            argv        TEXT NOT NULL,
+            exit_code   INTEGER,
+            timed_out   INTEGER NOT NULL,
+            duration    REAL NOT NULL,
+            output      TEXT NOT NULL
+        );
+        CREATE INDEX test_runs_instance ON test_runs (instance_id);
+        CREATE TABLE checkpoints (
+            instance_id TEXT NOT NULL,
+            name        TEXT NOT NULL,
+            key         TEXT NOT NULL,
+            value       TEXT NOT NULL,
+            created_at  REAL NOT NULL,
+            PRIMARY KEY (instance_id, name, key)
+        ) WITHOUT ROWID;
+        """,
+    ),
+    # Later capabilities append their migrations here.
 ]
+
+TaskStatus = Literal["running", "done", "failed", "interrupted"]
+
+# Test output kept per run in the store (head and tail); the sandbox caps what it captures.
+TEST_OUTPUT_LIMIT = 200_000
+
+
+@dataclass(frozen=True)
+class TaskRun:
+    """The scheduler's record of one task of one job (``batch``, ``eval``, ...)."""
+
+    job: str
+    instance_id: str
+    status: TaskStatus
+    stage: str
+    detail: str
+    fingerprint: str
+    attempts: int
+    error: str
+    started_at: float | None
+    finished_at: float | None
+    output: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TestRunRecord:
+    """One command run in the sandbox for a task, as kept in the store."""
+
+    instance_id: str
+    started_at: float
+    argv: list[str]
+    exit_code: int | None
+    timed_out: bool
+    duration: float
+    output: str
 
 
 @dataclass(frozen=True)
@@ -118,6 +202,7 @@ class StoredCall:
     completions: list[Completion]
     usage: Usage
     started_at: float
+    instance_id: str = ""
 
 
 def _statements(script: str) -> Iterator[str]:
@@ -147,6 +232,7 @@ class Store:
         # when a new one opens, so short-lived worker threads do not pile up open files.
         self._open: dict[threading.Thread, sqlite3.Connection] = {}
         self._lock = threading.Lock()
+        self._write_lock = threading.RLock()
         self._closed = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -203,6 +289,12 @@ class Store:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction (``BEGIN IMMEDIATE``): commits on success, rolls back on error."""
         conn = self.connect()
+        # Threads of this process queue here for the write lock; left to SQLite, each would
+        # poll for it with growing sleeps (up to 100 ms) while another thread commits.
+        with self._write_lock:
+            yield from self._write(conn)
+
+    def _write(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -289,8 +381,9 @@ class Store:
 
     # --- model calls and the response cache (the CallRecorder protocol) -------------------
 
-    def record_call(self, call: CallRecord) -> int:
-        """Write one model call and cache its completions; returns the call's row id."""
+    def record_call(self, call: CallRecord, *, instance_id: str = "") -> int:
+        """Write one model call and cache its completions; returns the call's row id.
+        ``instance_id`` names the task the call was made for (batch runs share one store)."""
         now = time.time()
         usage = call.usage
         reply = json.dumps([c.to_dict() for c in call.completions], ensure_ascii=False)
@@ -298,8 +391,8 @@ class Store:
             cursor = conn.execute(
                 "INSERT INTO model_calls (started_at, finished_at, stage, model, url, "
                 "request_key, request, status, error, reply, prompt_tokens, completion_tokens, "
-                "cached_tokens, reasoning_tokens, latency, retries, cost) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "cached_tokens, reasoning_tokens, latency, retries, cost, instance_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     call.started_at or now,
                     now,
@@ -318,6 +411,7 @@ class Store:
                     usage.latency,
                     usage.retries,
                     usage.cost,
+                    instance_id,
                 ),
             )
             call_id = int(cursor.lastrowid or 0)
@@ -353,15 +447,30 @@ class Store:
             for row in rows
         }
 
-    def calls(self, stage: str | None = None) -> list[StoredCall]:
-        """Recorded model calls in order, optionally only those of one stage."""
-        query = "SELECT * FROM model_calls"
-        params: tuple[Any, ...] = ()
+    def calls(
+        self, stage: str | None = None, *, instance_id: str | None = None
+    ) -> list[StoredCall]:
+        """Recorded model calls in order, optionally only those of one stage or one task."""
+        where, params = [], []
         if stage is not None:
-            query += " WHERE stage = ?"
-            params = (stage,)
+            where.append("stage = ?")
+            params.append(stage)
+        if instance_id is not None:
+            where.append("instance_id = ?")
+            params.append(instance_id)
+        query = "SELECT * FROM model_calls" + (" WHERE " + " AND ".join(where) if where else "")
         rows = self.connect().execute(query + " ORDER BY id", params)
         return [_stored_call(row) for row in rows]
+
+    def usage_by_instance(self) -> dict[str, Usage]:
+        """Summed usage of the calls made for each task."""
+        sums = ", ".join(f"SUM({name}) AS {name}" for name in _SUMMED)
+        rows = self.connect().execute(
+            f"SELECT instance_id, COUNT(*) AS calls, {sums}, "
+            "CASE WHEN COUNT(cost) = COUNT(*) THEN TOTAL(cost) END AS cost "
+            "FROM model_calls GROUP BY instance_id ORDER BY instance_id"
+        )
+        return {row["instance_id"]: _usage(row, row["calls"]) for row in rows}
 
     def usage_by_stage(self) -> dict[str, Usage]:
         """Summed usage per stage label; cost is ``None`` where any call's price was unknown."""
@@ -382,11 +491,16 @@ class Store:
     def save_result(self, instance_id: str, patch: str, result: dict[str, Any]) -> None:
         """Record one task's outcome (every run is kept; the latest wins on lookup)."""
         with self.transaction() as conn:
-            conn.execute(
-                "INSERT INTO task_results (instance_id, created_at, patch, result) "
-                "VALUES (?, ?, ?, ?)",
-                (instance_id, time.time(), patch, json.dumps(result, ensure_ascii=False)),
-            )
+            self._insert_result(conn, instance_id, patch, result)
+
+    @staticmethod
+    def _insert_result(
+        conn: sqlite3.Connection, instance_id: str, patch: str, result: dict[str, Any]
+    ) -> None:
+        conn.execute(
+            "INSERT INTO task_results (instance_id, created_at, patch, result) VALUES (?, ?, ?, ?)",
+            (instance_id, time.time(), patch, json.dumps(result, ensure_ascii=False)),
+        )
 
     def latest_result(self, instance_id: str) -> dict[str, Any] | None:
         """The most recent result recorded for ``instance_id``, or ``None``."""
@@ -399,6 +513,148 @@ class Store:
             .fetchone()
         )
         return None if row is None else dict(json.loads(row["result"]))
+
+    def result_count(self, instance_id: str) -> int:
+        """How many results were recorded for ``instance_id``."""
+        row = self.connect().execute(
+            "SELECT COUNT(*) FROM task_results WHERE instance_id = ?", (instance_id,)
+        )
+        return int(row.fetchone()[0])
+
+    # --- scheduler state: one row per (job, task), stage history, test runs ---------------
+
+    def begin_task(self, job: str, instance_id: str, fingerprint: str) -> None:
+        """Mark a task as running (again): its attempt count goes up by one."""
+        now = time.time()
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO task_runs (job, instance_id, status, fingerprint, attempts, "
+                "started_at) VALUES (?, ?, 'running', ?, 1, ?) "
+                "ON CONFLICT (job, instance_id) DO UPDATE SET status = 'running', "
+                "stage = '', detail = '', error = '', fingerprint = excluded.fingerprint, "
+                "attempts = attempts + 1, started_at = excluded.started_at, finished_at = NULL",
+                (job, instance_id, fingerprint, now),
+            )
+
+    def task_stage(self, job: str, instance_id: str, stage: str, detail: str = "") -> None:
+        """Record that a running task entered ``stage`` (``detail``: what it is doing)."""
+        now = time.time()
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE task_runs SET stage = ?, detail = ? WHERE job = ? AND instance_id = ?",
+                (stage, detail, job, instance_id),
+            )
+            conn.execute(
+                "INSERT INTO task_stages (job, instance_id, stage, detail, at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (job, instance_id, stage, detail, now),
+            )
+
+    def finish_task(
+        self,
+        job: str,
+        instance_id: str,
+        status: TaskStatus,
+        *,
+        output: dict[str, Any] | None = None,
+        error: str = "",
+        result: tuple[str, dict[str, Any]] | None = None,
+    ) -> None:
+        """Record how a task ended: ``done`` with its output, or ``failed``/``interrupted``
+        (an earlier output is then kept). ``result`` (patch, result) goes into
+        ``task_results`` in the same transaction, so a task is never counted twice."""
+        sets, params = "status = ?, error = ?, finished_at = ?", [status, error, time.time()]
+        if output is not None:
+            sets += ", output = ?"
+            params.append(json.dumps(output, ensure_ascii=False))
+        with self.transaction() as conn:
+            conn.execute(
+                f"UPDATE task_runs SET {sets} WHERE job = ? AND instance_id = ?",
+                (*params, job, instance_id),
+            )
+            if result is not None:
+                self._insert_result(conn, instance_id, *result)
+
+    def task_runs(self, job: str | None = None) -> dict[str, TaskRun]:
+        """The scheduler's rows by instance id (of one job, or of every job)."""
+        query, params = "SELECT * FROM task_runs", []
+        if job is not None:
+            query, params = query + " WHERE job = ?", [job]
+        rows = self.connect().execute(query + " ORDER BY started_at, instance_id", params)
+        return {row["instance_id"]: _task_run(row) for row in rows}
+
+    def stage_history(self, instance_id: str) -> list[tuple[str, str, float]]:
+        """``(stage, detail, time)`` of every stage a task entered, oldest first."""
+        rows = self.connect().execute(
+            "SELECT stage, detail, at FROM task_stages WHERE instance_id = ? ORDER BY id",
+            (instance_id,),
+        )
+        return [(row["stage"], row["detail"], row["at"]) for row in rows]
+
+    def record_test_run(self, run: TestRunRecord) -> None:
+        """Keep one sandboxed command of a task: argv, exit status, time, output (capped)."""
+        output = run.output
+        if len(output) > TEST_OUTPUT_LIMIT:
+            half = TEST_OUTPUT_LIMIT // 2
+            output = f"{output[:half]}\n[... {len(output) - 2 * half} characters left out ...]\n{output[-half:]}"
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO test_runs (instance_id, started_at, argv, exit_code, timed_out, "
+                "duration, output) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run.instance_id,
+                    run.started_at,
+                    json.dumps(run.argv),
+                    run.exit_code,
+                    int(run.timed_out),
+                    run.duration,
+                    output,
+                ),
+            )
+
+    def test_runs(self, instance_id: str) -> list[TestRunRecord]:
+        """The sandboxed commands of a task, in order."""
+        rows = self.connect().execute(
+            "SELECT * FROM test_runs WHERE instance_id = ? ORDER BY id", (instance_id,)
+        )
+        return [
+            TestRunRecord(
+                instance_id=row["instance_id"],
+                started_at=row["started_at"],
+                argv=json.loads(row["argv"]),
+                exit_code=row["exit_code"],
+                timed_out=bool(row["timed_out"]),
+                duration=row["duration"],
+                output=row["output"],
+            )
+            for row in rows
+        ]
+
+    def get_checkpoint(self, instance_id: str, name: str, key: str) -> Any:
+        """A value a task saved under ``(name, key)``, or ``None``."""
+        row = (
+            self.connect()
+            .execute(
+                "SELECT value FROM checkpoints WHERE instance_id = ? AND name = ? AND key = ?",
+                (instance_id, name, key),
+            )
+            .fetchone()
+        )
+        return None if row is None else json.loads(row["value"])
+
+    def put_checkpoint(self, instance_id: str, name: str, key: str, value: Any) -> None:
+        """Save a finished step of a task, so a resumed run need not repeat it."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO checkpoints (instance_id, name, key, value, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (instance_id, name, key, json.dumps(value, ensure_ascii=False), time.time()),
+            )
+
+    def integrity_check(self) -> str:
+        """SQLite's ``PRAGMA integrity_check`` answer (``ok`` for a sound file)."""
+        rows = self.connect().execute("PRAGMA integrity_check").fetchall()
+        return "; ".join(str(row[0]) for row in rows)
 
     # --- run metadata ---------------------------------------------------------------------
 
@@ -429,6 +685,23 @@ def _stored_call(row: sqlite3.Row) -> StoredCall:
         completions=[Completion.from_dict(c) for c in json.loads(row["reply"])],
         usage=_usage(row, calls=1),
         started_at=row["started_at"],
+        instance_id=row["instance_id"],
+    )
+
+
+def _task_run(row: sqlite3.Row) -> TaskRun:
+    return TaskRun(
+        job=row["job"],
+        instance_id=row["instance_id"],
+        status=row["status"],
+        stage=row["stage"],
+        detail=row["detail"],
+        fingerprint=row["fingerprint"],
+        attempts=row["attempts"],
+        error=row["error"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        output=json.loads(row["output"] or "{}"),
     )
 
 

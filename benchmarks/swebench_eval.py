@@ -28,8 +28,8 @@ from typing import Any
 from agentless.config import load_config
 from agentless.errors import RepoError
 from agentless.repo import Workspace
+from agentless.runner import run_evaluation
 from agentless.tasks import Task, load_tasks, select_instances
-from agentless.validate.evaluate import run_evaluation
 from agentless.validate.testrun import files_in_patch
 
 PHASES = ("gold", "warm", "empty", "wrong")

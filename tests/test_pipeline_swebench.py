@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 
 from agentless.config import Config, load_config
-from agentless.runner import run_one
+from agentless.runner import run_evaluation, run_one
 from agentless.tasks import load_tasks, select_instances
 from agentless.testing.server import ScriptedServer
-from agentless.validate.evaluate import run_evaluation
 
 LITE = Path(__file__).resolve().parents[2] / "shared" / "data" / "swebench" / "lite_dev.jsonl"
 INSTANCE = "marshmallow-code__marshmallow-1359"

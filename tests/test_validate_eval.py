@@ -15,11 +15,15 @@ import pytest
 from click.testing import CliRunner
 
 from agentless.cli import main
+from agentless.config import Config
 from agentless.errors import EnvironmentBuildError
+from agentless.pipeline import Services
 from agentless.repo import Workspace
+from agentless.runner import EvalJob, Scheduler
+from agentless.runner.context import RunSandbox
 from agentless.tasks import Task
 from agentless.validate.environments import EnvironmentManager, EnvSpec
-from agentless.validate.evaluate import Evaluator, evaluate_dataset, load_predictions
+from agentless.validate.evaluate import Evaluator, load_predictions
 from agentless.validate.recipes import Recipe
 from agentless.validate.sandbox import Sandbox
 
@@ -124,6 +128,29 @@ def make_evaluator(tmp_path: Path, envs: EnvironmentManager, repo: str) -> Evalu
     )
 
 
+def evaluate_all(
+    evaluator: Evaluator,
+    tasks: list[Task],
+    predictions: dict[str, str | None],
+    workers: int = 1,
+) -> tuple[dict[str, object], list[str]]:
+    """The tasks through the runner's scheduler, with the evaluator's collaborators."""
+    config = Config(validate={"timeout": 120})
+    services = Services(
+        workspace=evaluator.workspace,
+        environments=evaluator.envs,
+        sandbox=RunSandbox(timeout=120),
+        local_python=Path(sys.executable),
+        recipes=evaluator.recipes,
+    )
+    job = EvalJob(config, predictions=predictions)
+    scheduler = Scheduler(
+        job, evaluator.out_dir, services=services, workers=workers, progress="none"
+    )
+    report = scheduler.run(tasks)
+    return report.summary, report.skipped
+
+
 def test_gold_empty_wrong_and_stale_patches(
     tmp_path: Path, project: dict[str, str], envs: EnvironmentManager
 ) -> None:
@@ -136,7 +163,7 @@ def test_gold_empty_wrong_and_stale_patches(
         "calc-stale": project["stale"],
     }
     evaluator = make_evaluator(tmp_path, envs, project["repo"])
-    summary = evaluate_dataset(evaluator, tasks, predictions, workers=2)
+    summary, _ = evaluate_all(evaluator, tasks, predictions, workers=2)
 
     assert summary["resolved_ids"] == ["calc-gold"]
     assert summary["unresolved_ids"] == ["calc-wrong"]
@@ -168,14 +195,8 @@ def test_second_run_reuses_environment_and_results(
     spec = EnvSpec(project["repo"], "1.0", TINY)
     ready = envs.path_for(spec) / "ready.json"
     built_at = ready.stat().st_mtime_ns
-    seen: list[str] = []
-    summary = evaluate_dataset(
-        evaluator,
-        [task],
-        {"calc-again": project["gold"]},
-        on_result=lambda r: seen.append(r.outcome),
-    )
-    assert seen == ["resolved"] and summary["resolved_instances"] == 1
+    summary, skipped = evaluate_all(evaluator, [task], {"calc-again": project["gold"]})
+    assert skipped == ["calc-again"] and summary["resolved_instances"] == 1
     assert ready.stat().st_mtime_ns == built_at
     again = evaluator.evaluate(task, project["gold"])
     assert again.env_reused and again.resolved

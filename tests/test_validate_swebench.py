@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from agentless.config import Config, load_config
+from agentless.runner import run_evaluation
 from agentless.tasks import load_tasks
-from agentless.validate.evaluate import run_evaluation
 
 LITE = Path(__file__).resolve().parents[2] / "shared" / "data" / "swebench" / "lite_dev.jsonl"
 

@@ -293,14 +293,26 @@ class OpenAICompatibleModel:
 
     @classmethod
     def from_config(
-        cls, config: ModelConfig, recorder: CallRecorder | None = None, *, use_cache: bool = True
+        cls,
+        config: ModelConfig,
+        recorder: CallRecorder | None = None,
+        *,
+        use_cache: bool = True,
+        transport: httpx.BaseTransport | None = None,
     ) -> OpenAICompatibleModel:
-        """Build a client from a ``ModelConfig`` (the key is read from its ``SecretStr``)."""
+        """Build a client from a ``ModelConfig`` (the key is read from its ``SecretStr``).
+        ``transport`` lets many clients share one connection pool (the batch runner's)."""
         options = config.model_dump(exclude={"name", "base_url", "api_key", "api_key_env"})
         options["prices"] = config.prices
         key = config.api_key.get_secret_value() if config.api_key is not None else None
         return cls(
-            config.name, config.base_url, key, recorder=recorder, use_cache=use_cache, **options
+            config.name,
+            config.base_url,
+            key,
+            recorder=recorder,
+            use_cache=use_cache,
+            transport=transport,
+            **options,
         )
 
     @property

@@ -8,15 +8,19 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``path`` (created, with its folder, when missing)."""
+def file_lock(path: Path, *, wait: bool = True) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created, with its folder, when missing).
+
+    With ``wait=False`` a lock held elsewhere raises ``BlockingIOError`` at once. The kernel
+    drops the lock when its holder dies, even by SIGKILL.
+    """
     import fcntl  # POSIX only; imported here so the module imports everywhere
 
     path.parent.mkdir(parents=True, exist_ok=True)
     # Each call opens its own file description, so threads of one process exclude each
     # other as well as separate processes do.
     with path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+        fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         try:
             yield
         finally:

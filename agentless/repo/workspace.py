@@ -240,17 +240,48 @@ class Workspace:
         parent = self.cache_dir / "worktrees" / source.key
         parent.mkdir(parents=True, exist_ok=True)
         path = parent / f"{sha[:12]}-{uuid.uuid4().hex[:8]}"
-        with self._lock(source.key):
-            run_git(
-                ["worktree", "add", "--detach", "--no-checkout", "--quiet", str(path), sha],
-                git_dir=mirror,
-                what=f"creating a worktree of {repo} at {sha[:12]}",
-            )
+        # Held while the worktree lives: the kernel drops it if this process is killed, which
+        # is how ``sweep_abandoned`` tells a dead owner's worktree from a busy one.
+        owner = path.with_name(path.name + ".lock")
         try:
-            self._populate(mirror, path, sha)
-            yield path
+            with file_lock(owner):
+                with self._lock(source.key):
+                    run_git(
+                        ["worktree", "add", "--detach", "--no-checkout", "--quiet", str(path), sha],
+                        git_dir=mirror,
+                        what=f"creating a worktree of {repo} at {sha[:12]}",
+                    )
+                try:
+                    self._populate(mirror, path, sha)
+                    yield path
+                finally:
+                    self._remove_worktree(source, mirror, path)
         finally:
-            self._remove_worktree(source, mirror, path)
+            owner.unlink(missing_ok=True)
+
+    def sweep_abandoned(self) -> int:
+        """Remove worktrees whose process died without removing them (killed with SIGKILL,
+        say); returns how many. Worktrees in use, by any process, are left alone."""
+        removed = 0
+        for lock in sorted((self.cache_dir / "worktrees").glob("*/*.lock")):
+            path = lock.with_name(lock.name.removesuffix(".lock"))
+            try:
+                with file_lock(lock, wait=False):
+                    mirror = self.cache_dir / "mirrors" / f"{lock.parent.name}.git"
+                    with self._lock(lock.parent.name):
+                        if mirror.is_dir():
+                            run_git(
+                                ["worktree", "remove", "--force", "--force", str(path)],
+                                git_dir=mirror,
+                                check=False,
+                            )
+                            run_git(["worktree", "prune"], git_dir=mirror, check=False)
+                        shutil.rmtree(path, ignore_errors=True)
+                    lock.unlink(missing_ok=True)
+                    removed += 1
+            except BlockingIOError:
+                continue
+        return removed
 
     def missing_files(self, repo: str, commit: str = "") -> list[str]:
         """Files of ``commit`` whose content the mirror lacks (a partial clone's large blobs).

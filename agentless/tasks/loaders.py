@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -51,24 +52,50 @@ def select_instances(tasks: Sequence[Task], ids: Iterable[str] | None) -> list[T
     return [task for task in tasks if task.instance_id in chosen]
 
 
-def local_task(repo: str | Path, issue: str, *, test_cmd: str = "", instance_id: str = "") -> Task:
-    """A task for a user's own repository: ``issue`` is the issue text or a file holding it."""
+def local_task(
+    repo: str | Path,
+    issue: str,
+    *,
+    test_cmd: str = "",
+    instance_id: str = "",
+    commit: str = "",
+) -> Task:
+    """A task for a user's own repository: ``issue`` is the issue text or a file holding it;
+    ``commit`` the commit to repair ('' = the current HEAD, or the folder as it is)."""
     repo_path = Path(repo).resolve()
     if not repo_path.is_dir():
         raise TaskError(f"repository folder not found: {repo}")
-    issue_path = Path(issue)
-    text = issue
-    if len(issue) < 4096 and "\n" not in issue and issue_path.is_file():
-        text = issue_path.read_text(encoding="utf-8")
-    if not text.strip():
-        raise TaskError("the issue text is empty: pass --issue with a file or the text itself")
+    text = _issue_text(issue)
     return Task(
         instance_id=instance_id or repo_path.name,
         repo=str(repo_path),
+        base_commit=commit,
         problem_statement=text,
         kind="local",
         test_cmd=test_cmd,
     )
+
+
+_FILE_LIKE = re.compile(r"^\S+\.(md|txt|rst|markdown|issue|text)$|^\S*[/\\]\S*$", re.IGNORECASE)
+
+
+def _issue_text(issue: str) -> str:
+    """The issue itself: the file it names, else the text; a missing file that looks like a
+    path (one word ending in .md/.txt/..., or holding a slash) is an error, not issue text."""
+    one_line = len(issue) < 4096 and "\n" not in issue
+    path = Path(issue)
+    if one_line and path.is_file():
+        text = path.read_text(encoding="utf-8")
+    elif one_line and _FILE_LIKE.match(issue.strip()):
+        raise TaskError(
+            f"issue file not found: {issue} (give an existing file, or the issue text itself "
+            "in quotes)"
+        )
+    else:
+        text = issue
+    if not text.strip():
+        raise TaskError("the issue text is empty: pass --issue with a file or the text itself")
+    return text
 
 
 def _read_jsonl(path: Path) -> Iterable[dict[str, Any]]:
@@ -107,12 +134,18 @@ def _read_parquet(path: Path) -> list[dict[str, Any]]:
 def _row_to_task(row: Any, path: Path, n: int) -> Task:
     if not isinstance(row, dict):
         raise TaskError(f"{path}: row {n} is not a JSON object")
+    ident = row.get("instance_id", f"row {n}")
     try:
-        return Task.model_validate(row)
+        task = Task.model_validate(row)
     except PydanticValidationError as exc:
         fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
-        ident = row.get("instance_id", f"row {n}")
         raise TaskError(f"{path}: {ident}: missing or invalid field(s): {fields}") from None
+    if not task.problem_statement.strip():
+        raise TaskError(
+            f"{path}: {ident}: problem_statement is empty (the model would have nothing to "
+            "repair); fix the row or leave it out with --instances"
+        )
+    return task
 
 
 def load_exercises(root: Path) -> list[Task]:

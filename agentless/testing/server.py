@@ -175,6 +175,7 @@ class _State:
     rules: list[_Rule] = field(default_factory=list)
     faults: list[_FaultSlot] = field(default_factory=list)
     requests: list[RecordedRequest] = field(default_factory=list)
+    answered: list[tuple[float, RecordedRequest]] = field(default_factory=list)
     prompts_seen: list[list[str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -297,6 +298,12 @@ class ScriptedServer:
     def chat_requests(self) -> list[RecordedRequest]:
         """Only the chat-completion requests."""
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    @property
+    def answered(self) -> list[tuple[float, RecordedRequest]]:
+        """Chat requests whose whole reply was sent, with the time (``time.time()``) it was."""
+        with self._state.lock:
+            return list(self._state.answered)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -448,6 +455,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream(model, choices, usage if include else None, truncate=truncate)
         else:
             self._complete(model, choices, usage, truncate=truncate)
+        if not truncate:
+            with self.state.lock:
+                self.state.answered.append((time.time(), request))
 
     def _too_long(self, prompt_tokens: int, max_tokens: Any) -> bool:
         limit = self.state.context_limit

@@ -5,8 +5,8 @@ Main entry points:
 - ``Sandbox`` runs a command without network (loopback only), bounded in time/memory/output.
 - ``EnvironmentManager`` builds a virtualenv per (repository, environment key, Python) once.
 - ``get_parser(name)`` returns a pure ``log -> {test id: status}`` function.
-- ``grade_log`` grades a marked test log as SWE-bench does; ``Evaluator`` and
-  ``evaluate_dataset`` run ``agentless eval``.
+- ``grade_log`` grades a marked test log as SWE-bench does; ``Evaluator.evaluate`` grades
+  one instance (the runner schedules it over a dataset for ``agentless eval``).
 - ``run_regression`` / ``run_reproduction`` are the pipeline's patch validators.
 """
 

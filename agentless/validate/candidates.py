@@ -52,11 +52,19 @@ class ValidationPlan:
     # Puts the tree back at its commit, untracked files removed: each run then starts clean,
     # whatever the previous run (or the code it ran) left behind.
     reset: Callable[[], None] | None = None
+    # Hears what is about to run ("regression tests: candidate 2/5"), for progress displays.
+    progress: Callable[[str], None] | None = None
 
     def clean(self) -> None:
         """Reset the tree before a run, when the plan knows how."""
         if self.reset is not None:
             self.reset()
+
+    def announce(self, what: str, number: int = 0, total: int = 0) -> None:
+        """Say which run comes next: the original code (``number`` 0) or candidate ``number``."""
+        if self.progress is not None:
+            which = f"candidate {number}/{total}" if number else "original code"
+            self.progress(f"{what}: {which}")
 
 
 def user_test_command(line: str) -> TestCommand:
@@ -109,9 +117,11 @@ def _check_with_command(
         )
 
     command = plan.test_command
+    plan.announce("test command")
     plan.clean()
     baseline = run_command()
-    for key, patch in patches.items():
+    for number, (key, patch) in enumerate(patches.items(), 1):
+        plan.announce("test command", number, len(patches))
         plan.clean()
         with patched(plan.tree, patch) as (applied, message):
             if not applied:
@@ -127,11 +137,13 @@ def _check_with_command(
 def _check_regression(
     plan: ValidationPlan, patches: Mapping[str, str], results: dict[str, PatchChecks]
 ) -> None:
+    plan.announce("regression tests")
     plan.clean()
     baseline = run_test_files(
         plan.tree, plan.env, plan.regression_tests, sandbox=plan.sandbox, timeout=plan.timeout
     )
-    for key, patch in patches.items():
+    for number, (key, patch) in enumerate(patches.items(), 1):
+        plan.announce("regression tests", number, len(patches))
         plan.clean()
         outcome = run_regression(
             plan.tree,
@@ -150,6 +162,7 @@ def _check_regression(
 def _check_reproduction(
     plan: ValidationPlan, patches: Mapping[str, str], results: dict[str, PatchChecks]
 ) -> None:
+    plan.announce("reproduction script")
     plan.clean()
     original: ScriptRun = check_reproduction(
         plan.tree, plan.env, plan.reproduction_script, sandbox=plan.sandbox, timeout=plan.timeout
@@ -158,7 +171,8 @@ def _check_reproduction(
         for checks in results.values():
             checks.notes.append("reproduction script does not show the issue; not used")
         return
-    for key, patch in patches.items():
+    for number, (key, patch) in enumerate(patches.items(), 1):
+        plan.announce("reproduction script", number, len(patches))
         plan.clean()
         outcome = run_reproduction(
             plan.tree,

@@ -3,7 +3,8 @@
 Per instance, in ``<out>/<instance_id>/``: ``patch.diff``, ``test_output.txt`` (the marked log),
 ``report.json`` (SWE-bench's schema) and ``result.json`` (our record, written last: its
 presence makes a later run with the same patch skip the instance). ``<out>/summary.json``
-holds the counts and ids per outcome.
+holds the counts and ids per outcome. ``Evaluator.evaluate`` handles one instance; the
+runner's scheduler maps it over a dataset (``agentless eval``).
 
 Outcomes: *resolved*, *unresolved* (graded, not resolved), *empty_patch* (nothing to apply),
 *error* (the patch or test patch did not apply, the run timed out, or the log cannot be
@@ -13,20 +14,17 @@ not be checked out: not a verdict on the patch).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from agentless.errors import ConfigError, RepoError, TaskError, ValidationError
-from agentless.repo.workspace import Workspace, default_cache_dir
+from agentless.errors import RepoError, TaskError, ValidationError
+from agentless.repo.workspace import Workspace
 from agentless.tasks import Task
 from agentless.validate.environments import (
     Environment,
@@ -38,9 +36,6 @@ from agentless.validate.patching import apply_patch
 from agentless.validate.recipes import Recipe, auto_recipe, registered_recipe
 from agentless.validate.sandbox import Sandbox
 from agentless.validate.testrun import TestRun, command_for_task, files_before_patch, run_tests
-
-if TYPE_CHECKING:
-    from agentless.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -211,56 +206,26 @@ def load_predictions(source: str | Path, tasks: Sequence[Task]) -> dict[str, str
     return predictions
 
 
-def _finished(folder: Path, patch: str | None) -> InstanceResult | None:
-    """The earlier result for the same patch, unless it was an infrastructure failure."""
+def read_result(folder: Path) -> InstanceResult | None:
+    """The ``result.json`` an earlier evaluation left in ``folder``, if readable."""
     path = folder / "result.json"
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        result = InstanceResult(**data)
+        return InstanceResult(**json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError):
+        return None
+
+
+def earlier_result(folder: Path, patch: str | None) -> InstanceResult | None:
+    """The earlier result for the same patch, unless it was an infrastructure failure
+    (resume skips the instance only then)."""
+    result = read_result(folder)
+    if result is None:
         return None
     if result.patch_sha != patch_digest(patch) or result.outcome == "infrastructure_failure":
         return None
     return result
-
-
-def evaluate_dataset(
-    evaluator: Evaluator,
-    tasks: Sequence[Task],
-    predictions: Mapping[str, str | None],
-    *,
-    workers: int = 1,
-    resume: bool = True,
-    on_result: Callable[[InstanceResult], None] | None = None,
-) -> dict[str, Any]:
-    """Evaluate every task that has a prediction; write and return the run summary."""
-    todo = [task for task in tasks if task.instance_id in predictions]
-    results: dict[str, InstanceResult] = {}
-    pending: list[Task] = []
-    for task in todo:
-        earlier = _finished(evaluator.out_dir / task.instance_id, predictions[task.instance_id])
-        if resume and earlier is not None:
-            results[task.instance_id] = earlier
-            if on_result:
-                on_result(earlier)
-        else:
-            pending.append(task)
-
-    def one(task: Task) -> InstanceResult:
-        result = evaluator.evaluate(task, predictions[task.instance_id])
-        if on_result:
-            on_result(result)
-        return result
-
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for result in pool.map(one, pending):
-            results[result.instance_id] = result
-    ordered = [results[task.instance_id] for task in todo]
-    summary = run_summary(ordered, submitted=predictions)
-    _write_json(evaluator.out_dir / "summary.json", summary)
-    return summary
 
 
 def run_summary(
@@ -303,74 +268,3 @@ def _write_json(path: Path, data: Any) -> None:
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)
-
-
-def run_evaluation(
-    dataset: Path,
-    predictions: str,
-    config: Config,
-    *,
-    instances: Sequence[str] = (),
-    resume: bool = True,
-    show_progress: bool = True,
-) -> dict[str, Any]:
-    """``agentless eval``: load tasks and predictions, evaluate with a progress bar, summarise."""
-    from agentless.tasks import load_tasks, select_instances
-
-    tasks = select_instances(load_tasks(dataset), instances or None)
-    chosen = load_predictions(predictions, tasks)
-    out_dir = config.run.run_dir
-    if out_dir is None:
-        raise ConfigError("no output folder: pass --out DIR (or set run.run_dir)")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    cache = config.run.cache_dir or default_cache_dir()
-    evaluator = Evaluator(
-        out_dir=out_dir,
-        workspace=Workspace(cache, config.run.repo_url_template, config.run.mirrors_dir),
-        envs=EnvironmentManager(
-            config.validate_.env_dir or cache / "envs",
-            install_timeout=config.validate_.install_timeout,
-        ),
-        sandbox=Sandbox.from_config(config.validate_),
-        timeout=config.validate_.timeout,
-    )
-    evaluator.sandbox.isolation  # noqa: B018 - fail before any work when isolation is missing
-    todo = [task for task in tasks if task.instance_id in chosen]
-    with _progress(len(todo), show_progress) as advance:
-        return evaluate_dataset(
-            evaluator,
-            tasks,
-            chosen,
-            workers=config.run.workers,
-            resume=resume,
-            on_result=advance,
-        )
-
-
-@contextlib.contextmanager
-def _progress(total: int, show: bool) -> Iterator[Callable[[InstanceResult], None]]:
-    """A rich progress bar advanced once per finished instance, with a running tally."""
-    if not show:
-        yield lambda result: None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    tally = dict.fromkeys(OUTCOMES, 0)
-    columns = (
-        TextColumn("[bold]eval"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-    )
-    lock = threading.Lock()
-    with Progress(*columns, transient=False) as progress:
-        bar = progress.add_task("", total=total)
-
-        def advance(result: InstanceResult) -> None:
-            with lock:
-                tally[result.outcome] += 1
-                text = " ".join(f"{k}={v}" for k, v in tally.items() if v)
-                progress.update(bar, advance=1, description=f"{text}  last: {result.instance_id}")
-
-        yield advance

@@ -1,0 +1,242 @@
+"""The per-task work the scheduler runs: repairing a task (``run``, ``batch``) and grading a
+prediction (``eval``). Another job (the exercise benchmark) plugs in the same way: a value
+with ``name``, ``config``, ``fingerprint``, ``is_done``, ``run``, ``export`` and ``summarize``
+(see ``agentless.runner.context.Job``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentless.config import Config
+from agentless.model import Usage
+from agentless.pipeline import Services, TaskResult, run_task
+from agentless.runner.context import TaskContext
+from agentless.runner.rundir import safe_name, trajectory, upsert_prediction, write_json, write_text
+from agentless.store import Store
+from agentless.tasks import Task
+from agentless.validate.evaluate import (
+    Evaluator,
+    InstanceResult,
+    earlier_result,
+    patch_digest,
+    read_result,
+    run_summary,
+)
+
+
+def _digest(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def gradable(task: Task) -> bool:
+    """A task whose row carries the tests that decide 'resolved' (SWE-bench's kind)."""
+    return task.kind == "swebench" and bool(task.fail_to_pass or task.pass_to_pass)
+
+
+def evaluate_in_scratch(
+    task: Task, patch: str | None, services: Services, config: Config
+) -> dict[str, Any]:
+    """Grade ``patch`` on ``task`` in a scratch folder; the files the evaluation writes come
+    back as data, so the driver can put them in the run directory (whatever machine ran it)."""
+    with tempfile.TemporaryDirectory(prefix="agentless-eval-") as scratch:
+        evaluator = Evaluator(
+            out_dir=Path(scratch),
+            workspace=services.workspace,
+            envs=services.environments,
+            sandbox=services.sandbox,
+            timeout=config.validate_.timeout,
+            recipes=services.recipes,
+        )
+        result = evaluator.evaluate(task, patch)
+        folder = Path(scratch) / task.instance_id
+        files = {
+            path.name: path.read_text(encoding="utf-8", errors="replace")
+            for path in sorted(folder.iterdir())
+            if path.is_file()
+        }
+    return {
+        "outcome": result.outcome,
+        "resolved": result.resolved,
+        "detail": result.detail,
+        "result": asdict(result),
+        "files": files,
+    }
+
+
+@dataclass(frozen=True)
+class RepairJob:
+    """Localize, repair, validate and select for each task; grade the chosen patch with the
+    row's own tests where it has them (``evaluate``)."""
+
+    config: Config
+    evaluate: bool = True
+    name: str = "repair"
+
+    def fingerprint(self) -> str:
+        # Where results go and how work is scheduled does not change them; the endpoint's
+        # address does not either (the store's cache ignores it too).
+        settings = self.config.model_dump(
+            mode="json", exclude={"run": True, "model": {"api_key", "base_url"}}
+        )
+        return _digest([settings, self.evaluate])
+
+    def is_done(self, task: Task, earlier: Mapping[str, Any] | None, run_dir: Path) -> bool:
+        return earlier is not None
+
+    def run(self, task: Task, ctx: TaskContext) -> dict[str, Any]:
+        model = ctx.model()
+        try:
+            result = run_task(task, model, self.config, services=ctx.services, journal=ctx)
+        finally:
+            close = getattr(model, "close", None)
+            if close is not None:
+                close()
+        output: dict[str, Any] = {
+            "result": result.to_dict(),
+            "patch": bool(result.patch),
+            "resolved": None,
+            "headline": _headline(result),
+        }
+        if self.evaluate and gradable(task):
+            output["evaluation"] = self._evaluate(task, result.patch, ctx)
+            output["resolved"] = output["evaluation"]["resolved"]
+            output["headline"] += f"; {output['evaluation']['outcome']}"
+        return output
+
+    def _evaluate(self, task: Task, patch: str, ctx: TaskContext) -> dict[str, Any]:
+        ctx.stage("evaluate", "grading the chosen patch with the row's tests")
+        key = _digest([patch_digest(patch), self.config.validate_.timeout])
+        saved = ctx.recall("evaluate", key)
+        if saved is not None:
+            return dict(saved)
+        evaluation = evaluate_in_scratch(task, patch, ctx.services, self.config)
+        if evaluation["outcome"] != "infrastructure_failure":
+            ctx.keep("evaluate", key, evaluation)
+        return evaluation
+
+    def export(
+        self, task: Task, output: Mapping[str, Any], run_dir: Path, store: Store
+    ) -> tuple[str, dict[str, Any]]:
+        result = output["result"]
+        task_dir = run_dir / safe_name(task.instance_id)
+        write_json(task_dir / "result.json", result)
+        write_text(task_dir / "patch.diff", result["model_patch"])
+        write_json(task_dir / "trajectory.json", trajectory(store, task.instance_id, result))
+        for name, text in (output.get("evaluation") or {}).get("files", {}).items():
+            write_text(task_dir / "eval" / name, text)
+        upsert_prediction(run_dir, TaskResult.from_dict(result).prediction())
+        return result["model_patch"], result
+
+    def summarize(self, tasks: Sequence[Task], run_dir: Path, store: Store) -> dict[str, Any]:
+        runs = store.task_runs(self.name)
+        usage = store.usage_by_instance()
+        rows: dict[str, dict[str, Any]] = {}
+        for task in tasks:
+            run = runs.get(task.instance_id)
+            output = run.output if run is not None and run.status == "done" else {}
+            evaluation = output.get("evaluation") or {}
+            spent = usage.get(task.instance_id, Usage())
+            rows[task.instance_id] = {
+                "status": run.status if run is not None else "pending",
+                "stage": run.stage if run is not None else "",
+                "attempts": run.attempts if run is not None else 0,
+                "error": run.error if run is not None else "",
+                "patch": bool(output.get("patch")),
+                "evaluation": evaluation.get("outcome"),
+                "resolved": output.get("resolved"),
+                "tokens": spent.total_tokens,
+                "cost": spent.cost,
+                "seconds": _seconds(run),
+            }
+        return _counts(self.name, rows, sum(usage.values(), Usage()))
+
+
+def _seconds(run: Any) -> float | None:
+    if run is None or run.started_at is None or run.finished_at is None:
+        return None
+    return round(run.finished_at - run.started_at, 2)
+
+
+def _headline(result: TaskResult) -> str:
+    chosen = "a patch" if result.patch else "no patch"
+    return f"{chosen} from {len(result.candidates)} candidate(s)"
+
+
+def _counts(job: str, rows: Mapping[str, Mapping[str, Any]], usage: Usage) -> dict[str, Any]:
+    def ids(predicate: Any) -> list[str]:
+        return sorted(iid for iid, row in rows.items() if predicate(row))
+
+    graded = ids(lambda r: r["resolved"] is not None)
+    resolved = ids(lambda r: r["resolved"])
+    return {
+        "job": job,
+        "total_tasks": len(rows),
+        "done_tasks": len(ids(lambda r: r["status"] == "done")),
+        "failed_tasks": len(ids(lambda r: r["status"] == "failed")),
+        "unfinished_tasks": len(ids(lambda r: r["status"] not in ("done", "failed"))),
+        "with_patch": len(ids(lambda r: r["patch"])),
+        "graded": len(graded),
+        "resolved": len(resolved),
+        "resolved_ids": resolved,
+        "failed_ids": ids(lambda r: r["status"] == "failed"),
+        "unfinished_ids": ids(lambda r: r["status"] not in ("done", "failed")),
+        "errors": {iid: row["error"] for iid, row in rows.items() if row["error"]},
+        "usage": usage.to_dict(),
+        "tasks": dict(rows),
+    }
+
+
+@dataclass(frozen=True)
+class EvalJob:
+    """Grade given predictions with each row's own tests, as SWE-bench does."""
+
+    config: Config
+    predictions: dict[str, str | None] = field(default_factory=dict)
+    name: str = "eval"
+
+    def fingerprint(self) -> str:
+        return _digest(self.config.validate_.model_dump(mode="json"))
+
+    def is_done(self, task: Task, earlier: Mapping[str, Any] | None, run_dir: Path) -> bool:
+        # As before the scheduler: the same patch graded before (not an infrastructure
+        # failure) is kept; anything else is graded again.
+        folder = run_dir / task.instance_id
+        return earlier_result(folder, self.predictions.get(task.instance_id)) is not None
+
+    def run(self, task: Task, ctx: TaskContext) -> dict[str, Any]:
+        ctx.stage("evaluate")
+        evaluation = evaluate_in_scratch(
+            task, self.predictions.get(task.instance_id), ctx.services, self.config
+        )
+        return {**evaluation, "headline": evaluation["outcome"]}
+
+    def export(self, task: Task, output: Mapping[str, Any], run_dir: Path, store: Store) -> None:
+        # result.json last: its presence marks the instance as graded.
+        files = dict(output.get("files", {}))
+        last = files.pop("result.json", None)
+        for name, text in files.items():
+            write_text(run_dir / task.instance_id / name, text)
+        if last is not None:
+            write_text(run_dir / task.instance_id / "result.json", last)
+
+    def summarize(self, tasks: Sequence[Task], run_dir: Path, store: Store) -> dict[str, Any]:
+        results: list[InstanceResult] = []
+        for task in tasks:
+            found = read_result(run_dir / task.instance_id)
+            if found is not None:
+                results.append(found)
+        summary = run_summary(results, submitted=self.predictions)
+        # Instances whose evaluation raised (not an outcome of the patch): kept apart.
+        runs = store.task_runs(self.name)
+        summary["failed_ids"] = sorted(
+            t.instance_id for t in tasks if (r := runs.get(t.instance_id)) and r.status == "failed"
+        )
+        summary["errors"] = {iid: runs[iid].error for iid in summary["failed_ids"]}
+        return summary
