@@ -6,7 +6,7 @@ import difflib
 from collections import Counter
 from collections.abc import Sequence
 
-from agentless.edits.locate import View, locate
+from agentless.edits.locate import Placement, View, locate
 
 MAX_QUOTED = 30  # lines of SEARCH / file quoted back, at most
 MIN_SIMILARITY = 0.5
@@ -101,6 +101,32 @@ def no_match(view: View, path: str, label: str, before: Sequence[str], after: Se
         "and comments included."
     )
     return "\n".join(parts)
+
+
+def contradicts(view: View, path: str, label: str, line: str, at: int) -> str:
+    """Feedback for a hunk whose context line says the file has a line it does not have."""
+    return (
+        f"{label} failed: its context does not match {path}. The hunk has the context line\n"
+        f"{fenced([line])}\nwhere {path} has, at line {at + 1}:\n{fenced([view.lines[at]])}\n"
+        "Context lines (starting with a space) must be copied from the file exactly; only "
+        "lines starting with `-` or `+` change."
+    )
+
+
+def breaks_syntax(
+    view: View, path: str, label: str, placements: Sequence[Placement], error: str
+) -> str:
+    """Feedback for an edit that matched only loosely and would leave the file unparsable."""
+    at = min(p.at for p in placements)
+    stop = max(p.stop for p in placements)
+    lo, hi = max(0, at - 1), min(len(view.lines), stop + 1)
+    return (
+        f"{label} failed: its lines match {path} only loosely (whitespace, indentation or "
+        f"context differ), and placed there it would break the file's syntax ({error} of the "
+        f"result). The lines it matched (lines {lo + 1}-{hi}):\n{fenced(view.lines[lo:hi])}\n"
+        "Copy the lines to change exactly as they are in the file, indentation included, and "
+        "indent the new lines to fit."
+    )
 
 
 def ambiguous(path: str, label: str, candidates: Sequence[int]) -> str:
