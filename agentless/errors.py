@@ -14,6 +14,7 @@ to do next.
     ├── StoreError                  the run store cannot be opened or migrated
     ├── RepoError                   workspace problems: unknown commit, missing repo, dirty tree
     ├── EditError                   misuse of the edit engine (not a failed edit: that is data)
+    │   └── EditFormatError         an edit format name that is not registered (also a ValueError)
     └── ValidationError             sandbox / environment infrastructure problems
         ├── SandboxUnavailableError network isolation is not available on this machine
         └── EnvironmentBuildError   a test environment could not be built

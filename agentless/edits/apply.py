@@ -6,11 +6,12 @@ import re
 from collections.abc import Mapping, Sequence
 
 from agentless.edits import feedback
-from agentless.edits.data import Edit, EditFailure, EditFormatError, EditResult, FailureReason
+from agentless.edits.data import Edit, EditFailure, EditResult, FailureReason
 from agentless.edits.elision import has_elision, locate_elided
+from agentless.edits.formats import EDIT_FORMATS, check_format
 from agentless.edits.hunks import Contradiction, locate_hunk
 from agentless.edits.locate import Placement, View, fuzzy, locate
-from agentless.edits.parse import FORMATS, detect_format, parse_edits
+from agentless.edits.parse import detect_format, parse_edits
 from agentless.edits.paths import resolve
 from agentless.edits.render import render_diff
 from agentless.edits.syntax import breaks
@@ -72,8 +73,7 @@ def apply_reply(reply: str, files: Mapping[str, str], fmt: str = "auto") -> Edit
     for the model; the other edits still apply. ``fmt`` is ``auto``, ``diff`` (SEARCH/REPLACE),
     ``udiff`` or ``whole``.
     """
-    if fmt not in FORMATS:
-        raise EditFormatError(f"unknown edit format {fmt!r}; use one of {', '.join(FORMATS)}")
+    check_format(fmt)
     chosen = detect_format(reply) if fmt == "auto" else fmt
     edits = parse_edits(reply, chosen, known=files) if chosen != "none" else []
     tree = _Tree(files)
@@ -106,13 +106,10 @@ def _syntax_errors(old: Mapping[str, str], new: Mapping[str, str | None]) -> dic
 
 
 def _no_edits_message(fmt: str) -> str:
-    shapes = {
-        "diff": "SEARCH/REPLACE blocks (a path line, then `<<<<<<< SEARCH`, the old lines, "
-        "`=======`, the new lines, `>>>>>>> REPLACE`)",
-        "udiff": "a unified diff (`--- a/path`, `+++ b/path`, `@@ ... @@` hunks)",
-        "whole": "the path on a line of its own, then the complete file in a fenced block",
-    }
-    shape = shapes.get(fmt, "SEARCH/REPLACE blocks, a unified diff, or whole files")
+    if fmt in EDIT_FORMATS:
+        shape = EDIT_FORMATS[fmt].shape
+    else:
+        shape = ", or ".join(f.summary for f in EDIT_FORMATS.values())
     return f"The reply contains no edits. Send the changes as {shape}."
 
 

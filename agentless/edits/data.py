@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from agentless.errors import EditError
+
 EditKind = Literal["replace", "hunk", "whole", "delete", "invalid"]
 
 #: Why an edit failed; ``EditFailure.reason`` is one of these.
@@ -22,7 +24,7 @@ FailureReason = Literal[
 ]
 
 
-class EditFormatError(ValueError):
+class EditFormatError(EditError, ValueError):
     """``apply_reply`` or ``parse_edits`` was called with an unknown format name."""
 
 
