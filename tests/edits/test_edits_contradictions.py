@@ -144,7 +144,7 @@ def contradiction(real: str, name: str) -> str:
     return real.replace("a", "q", 1) if "a" in real else real + "  # changed"
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(case=contradicted_hunks())
 def test_contradicting_context_never_gives_a_wrong_file(
     case: tuple[list[str], list[str], str],

@@ -4,7 +4,7 @@ How the committed replies were produced: for every request in ``projects.py``, e
 format and every model, the repair stage's own prompt (``agentless.repair.sample.
 repair_messages`` with the project's files as whole-file windows) was sent to llama.cpp's
 OpenAI-compatible server (llama-cpp-python 0.3.36, ``python -m llama_cpp.server``, n_ctx 8192,
-2 threads, CPU) through ``agentless.OpenAICompatibleModel``: sample 0 greedy (temperature 0),
+CPU, 1 or 2 threads: the machine was shared) through ``agentless.OpenAICompatibleModel``: sample 0 greedy (temperature 0),
 further samples at temperature 0.8 with seed = sample number, at most ``--max-tokens`` tokens.
 The models are the GGUF files the project's embedded server uses, from registry packages:
 
@@ -67,11 +67,12 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def llama_server(name: str, gguf: Path, python: str, log: Path) -> Iterator[str]:
+def llama_server(name: str, gguf: Path, python: str, log: Path, threads: int) -> Iterator[str]:
     """``python -m llama_cpp.server`` on a free loopback port; yields its base URL."""
     port = _free_port()
     argv = [python, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", name]
-    argv += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192", "--n_threads", "2"]
+    argv += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192"]
+    argv += ["--n_threads", str(threads)]
     with log.open("ab") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -98,7 +99,7 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def served(name: str, gguf: Path | None, python: str, log: Path) -> Iterator[str]:
+def served(name: str, gguf: Path | None, python: str, log: Path, threads: int) -> Iterator[str]:
     """A base URL serving ``name``: the project's launcher when it exists, else our own."""
     if gguf is None:
         from agentless.model import local_server  # type: ignore[attr-defined]
@@ -106,7 +107,7 @@ def served(name: str, gguf: Path | None, python: str, log: Path) -> Iterator[str
         with local_server(name) as server:
             yield str(getattr(server, "base_url", server))
         return
-    with llama_server(name, gguf, python, log) as url:
+    with llama_server(name, gguf, python, log, threads) as url:
         yield url
 
 
@@ -120,7 +121,8 @@ def generate(
     name: str, url: str, out: Path, samples: int, max_tokens: int, requests: list[str]
 ) -> None:
     done = _done(out)
-    model = OpenAICompatibleModel(name, url, timeout=900.0, max_attempts=2)
+    # One attempt, a long wait: the server does not cancel a request the client gave up on.
+    model = OpenAICompatibleModel(name, url, timeout=3600.0, max_attempts=1)
     for sample in range(samples):  # every request's greedy reply first
         for request in requests:
             for fmt in FORMATS:
@@ -173,11 +175,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "replies.jsonl")
     parser.add_argument("--server-python", default=sys.executable)
     parser.add_argument("--log", type=Path, default=Path("llama_server.log"))
+    parser.add_argument(
+        "--threads", type=int, default=2, help="server threads (1 on a machine that is busy)"
+    )
     parser.add_argument("--requests", nargs="*", default=[r[0] for r in REQUESTS])
     args = parser.parse_args()
     for spec in args.model:
         name, _, file = spec.partition("=")
-        with served(name, Path(file) if file else None, args.server_python, args.log) as url:
+        gguf = Path(file) if file else None
+        with served(name, gguf, args.server_python, args.log, args.threads) as url:
             generate(name, url, args.out, args.samples, args.max_tokens, args.requests)
 
 
