@@ -272,6 +272,15 @@ def _hunk_edit(h: _Hunk, path: str, raw: str, label: str, *, creates: bool) -> E
             "with a context line after the change, and close the fence.",
         )
     lines = tuple(h.lines)  # trailing `pending` lines were never confirmed: dropped
+    if lines and all(tag == " " for tag, _ in lines) and not creates:
+        return Edit(
+            "invalid",
+            path,
+            label=label,
+            raw_path=raw,
+            error=f"{label} changes nothing: none of its lines starts with `-` or `+`. Mark "
+            "each line to remove with `-` and each line to add with `+`.",
+        )
     before = tuple(t for tag, t in lines if tag != "+")
     after = tuple(t for tag, t in lines if tag != "-")
     final: bool | None = None
