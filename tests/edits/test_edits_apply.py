@@ -370,3 +370,11 @@ def test_hunk_cut_off_after_a_removed_line_is_refused() -> None:
     reply = "```diff\n--- a/a.py\n+++ b/a.py\n@@\n def f():\n-    a = 1\n-    b = 2"
     result = apply_reply(reply, {"a.py": code})
     assert [f.reason for f in result.failed] == ["malformed"] and not result.files
+
+
+def test_hunk_with_only_context_lines_is_refused() -> None:
+    # Seen with Qwen2.5-Coder-1.5B: the new lines written without `+`, as context.
+    reply = "--- a/g.py\n+++ b/g.py\n@@ ... @@\n class Greeter:\n     def __init__(self, name):\n"
+    result = apply_reply(reply, {"g.py": CODE})
+    assert [f.reason for f in result.failed] == ["malformed"] and not result.files
+    assert "changes nothing" in result.feedback
