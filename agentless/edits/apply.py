@@ -12,7 +12,7 @@ from agentless.edits.formats import EDIT_FORMATS, check_format
 from agentless.edits.hunks import Contradiction, locate_hunk
 from agentless.edits.locate import Placement, View, fuzzy, locate
 from agentless.edits.parse import detect_format, parse_edits
-from agentless.edits.paths import resolve
+from agentless.edits.paths import from_instructions, resolve
 from agentless.edits.render import render_diff
 from agentless.edits.syntax import breaks
 from agentless.edits.text import Doc
@@ -119,7 +119,8 @@ def _fail(path: str, reason: FailureReason, message: str) -> EditFailure:
 
 def _apply_edit(tree: _Tree, edit: Edit) -> EditFailure | None:
     if edit.kind == "invalid":
-        return _fail(edit.path, "malformed", edit.error)
+        copied = from_instructions(edit.path) if edit.path not in tree.paths else ""
+        return _fail(edit.path, "malformed", f"{edit.error} {copied}".strip())
     fuzzy = not (edit.kind == "delete" or (edit.kind == "hunk" and edit.creates))
     found = resolve(edit.path, tree.paths, creates=edit.creates, fuzzy=fuzzy, alt=edit.raw_path)
     if found.reason:

@@ -66,7 +66,7 @@ def resolve(
         return Resolved(reason="bad_path", message=f"The path {raw!r} was rejected: {why}.")
     if path in files:
         return Resolved(path=path, exists=True)
-    copied = _from_instructions(path)
+    copied = from_instructions(path)
     if copied:
         return Resolved(reason="bad_path", message=copied)
     alt_path, alt_why = normalize(alt) if alt else ("", "x")
@@ -84,7 +84,7 @@ def resolve(
     return Resolved(reason="no_file", message=_no_file_message(path, files))
 
 
-def _from_instructions(path: str) -> str:
+def from_instructions(path: str) -> str:
     """Why ``path`` (not a file of the tree) is a name the prompt's instructions use, if it is:
     the format illustration's folder, or a ``path/to/...`` placeholder."""
     parts = path.split("/")
