@@ -1,6 +1,7 @@
 """Edit-engine benchmark: the authored corpus and the real-model corpus, ours beside others'.
 
     .venv/bin/python benchmarks/edits.py [--aider-python PATH] [--no-tools] [--show-wrong]
+        [--corpus both|authored|real]
 
 Corpora (both under tests/edit_corpus/):
 - *authored*: hand-written model-style replies, one defect kind each, with the expected files
@@ -305,6 +306,8 @@ def report(
     wrong_total = 0
     timing = [0, 0.0]
     for title, cases in (("Authored corpus", authored), ("Real-model corpus", real)):
+        if not cases:
+            continue
         print(f"### {title}: {len(cases)} replies\n")
         tallies: dict[str, Tally] = defaultdict(Tally)
         for case in cases:
@@ -362,8 +365,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-tools", action="store_true", help="skip git apply / patch")
     parser.add_argument("--aider-python", help="interpreter of an environment with aider-chat")
     parser.add_argument("--show-wrong", action="store_true", help="list replies not right")
+    parser.add_argument("--corpus", choices=["both", "authored", "real"], default="both")
     args = parser.parse_args(argv)
-    return report(load_cases(), load_real(), not args.no_tools, args.aider_python, args.show_wrong)
+    authored = load_cases() if args.corpus != "real" else []
+    real = load_real() if args.corpus != "authored" else []
+    return report(authored, real, not args.no_tools, args.aider_python, args.show_wrong)
 
 
 if __name__ == "__main__":
