@@ -23,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "apply_reply": "agentless.edits",
     "EditResult": "agentless.edits",
     "EditFailure": "agentless.edits",
+    "EditFormatError": "agentless.edits",
     "Store": "agentless.store",
     "Task": "agentless.tasks",
     "load_tasks": "agentless.tasks",

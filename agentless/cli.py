@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from agentless._version import __version__
+from agentless.edits.formats import EDIT_FORMATS, FORMATS
 from agentless.errors import AgentlessError, ConfigError, Interrupted
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -256,7 +257,7 @@ def eval_command(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "diff", "udiff", "whole"]),
+    type=click.Choice(list(FORMATS)),
     default="auto",
     show_default=True,
     help="Edit format of the reply: SEARCH/REPLACE (diff), unified diff, or whole files.",
@@ -531,7 +532,12 @@ def report_command(run_dir: Path, html: bool) -> None:
     help="Run directory (default: runs/<instance>); re-runs reuse its model replies.",
 )
 @click.option(
-    "--format", "edit_format", type=click.Choice(["diff", "udiff", "whole"]), help="Edit format."
+    "--format",
+    "edit_format",
+    type=click.Choice(list(EDIT_FORMATS)),
+    help="Edit format the model is asked for: "
+    + ", ".join(f"{f.name} ({f.summary})" for f in EDIT_FORMATS.values())
+    + ".",
 )
 @click.option("--samples", type=click.IntRange(min=1), help="Repairs per location set.")
 @click.option(

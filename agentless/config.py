@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
+from agentless.edits.formats import EditFormatName
 from agentless.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -102,7 +103,10 @@ class LocalizeConfig(_Frozen):
 class RepairConfig(_Frozen):
     """Repair sampling and the edit format."""
 
-    edit_format: str = Field(default="diff", description="`diff`, `udiff` or `whole`.")
+    edit_format: EditFormatName = Field(
+        default="diff",
+        description="Edit format the model is asked for: `diff`, `udiff` or `whole`.",
+    )
     samples: int = Field(default=4, ge=1, description="Repairs per location set (1 greedy).")
     temperature: float = Field(default=0.8)
     context_margin: int = Field(default=15)

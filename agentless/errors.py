@@ -16,6 +16,7 @@ to do next.
     ├── RunDirBusyError             another process holds the run directory
     ├── Interrupted                 the run was asked to stop (Ctrl-C, SIGTERM)
     ├── EditError                   misuse of the edit engine (not a failed edit: that is data)
+    │   └── EditFormatError         an edit format name that is not registered (also a ValueError)
     └── ValidationError             sandbox / environment infrastructure problems
         ├── SandboxUnavailableError network isolation is not available on this machine
         └── EnvironmentBuildError   a test environment could not be built

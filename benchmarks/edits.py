@@ -1,36 +1,51 @@
-"""Edit-engine benchmark over the hand-written corpus in tests/edit_corpus/.
+"""Edit-engine benchmark: the authored corpus and the real-model corpus, ours beside others'.
 
-    .venv/bin/python benchmarks/edits.py [--no-tools] [--markdown] [--show-wrong]
+    .venv/bin/python benchmarks/edits.py [--aider-python PATH] [--no-tools] [--show-wrong]
+        [--corpus both|authored|real]
 
-For every case: apply the reply with ``agentless.edits.apply_reply`` and compare with the
-expected outcome. Reports, per format and per defect kind: correctly applied, correctly
-rejected, silently wrong (a file changed to something other than expected, or success claimed
-where a failure was expected), missed (rejected although the edit was expected to apply, or
-rejected for another reason), and edits per second. The unified-diff cases also go through
-``git apply --recount`` and GNU ``patch --fuzz=2`` in temporary directories.
+Corpora (both under tests/edit_corpus/):
+- *authored*: hand-written model-style replies, one defect kind each, with the expected files
+  and failure reasons (``diff.json``, ``udiff.json``, ``whole.json``);
+- *real*: replies that local models wrote to the repair stage's own prompts, labelled by hand
+  (``real/replies.jsonl``, ``real/labels.json``): the expected files, or "should refuse".
+
+Appliers: ``agentless.edits.apply_reply``; ``git apply --recount`` and GNU ``patch --fuzz=2``
+on the diff text of unified-diff replies (``-p1`` or ``-p0`` as the headers need); and, with
+``--aider-python`` (an interpreter whose environment has aider-chat installed; it is not a
+dependency of agentless), aider's own coders for its ``diff``, ``udiff`` and ``whole`` formats
+(see benchmarks/aider_apply.py), run in a network namespace with loopback only when
+``unshare`` is available.
+
+Outcomes per reply: *applied right* (the expected files), *silently wrong* (reported success,
+files not the expected ones), *refused* (reported failure); a reply that should be refused is
+*refused* or *applied* (success reported). On the authored corpus, our engine must also give
+the expected failure reasons ("missed" otherwise), as in the corpus tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from agentless.edits import apply_reply, parse_edits
 from agentless.edits.fences import find_fences
 from agentless.edits.text import reply_lines
 
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "edit_corpus"
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "edit_corpus"
+REAL = CORPUS / "real"
 FORMATS = ("diff", "udiff", "whole")
-OUTCOMES = ("applied", "rejected", "wrong", "missed")
 
 
 @dataclass(frozen=True)
@@ -41,7 +56,8 @@ class Case:
     files: dict[str, str]
     reply: str
     expect_files: dict[str, str | None]
-    expect_fail: tuple[str, ...]
+    expect_fail: tuple[str, ...]  # failure reasons (authored), or ("refuse",) (real)
+    model: str = ""
 
     @property
     def should_fail(self) -> bool:
@@ -49,6 +65,7 @@ class Case:
 
 
 def load_cases(corpus: Path = CORPUS) -> list[Case]:
+    """The authored corpus."""
     cases = []
     for fmt in FORMATS:
         data = json.loads((corpus / f"{fmt}.json").read_text(encoding="utf-8"))
@@ -68,43 +85,89 @@ def load_cases(corpus: Path = CORPUS) -> list[Case]:
     return cases
 
 
-def classify(
-    case: Case, files: Mapping[str, str | None], failed: bool, reasons: Iterable[str] | None
-) -> str:
-    """``applied``/``rejected`` when the outcome is the expected one, ``wrong`` when a file was
-    changed to unexpected content or success was claimed wrongly, else ``missed``.
+def load_real(folder: Path = REAL) -> list[Case]:
+    """The real-model corpus: every labelled reply."""
+    sys.path.insert(0, str(folder))
+    from projects import PROJECTS, REQUESTS  # type: ignore[import-not-found]
 
-    ``reasons=None`` (external tools) does not compare failure reasons.
-    """
-    for path, text in files.items():
-        if text != case.expect_files.get(path, case.files.get(path)):
-            return "wrong"
-    if not failed:
-        if case.should_fail or dict(files) != case.expect_files:
-            return "wrong"
-        return "applied"
-    if not case.should_fail:
-        return "missed"
-    if reasons is not None and sorted(reasons) != sorted(case.expect_fail):
-        return "missed"
-    if reasons is not None and dict(files) != case.expect_files:
-        return "missed"
-    return "rejected"
+    project_of = {r[0]: r[1] for r in REQUESTS}
+    labels = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
+    cases = []
+    for line in (folder / "replies.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        label = labels.get(row["id"])
+        if label is None:
+            continue
+        refuse = label["expect"] == "refuse"
+        cases.append(
+            Case(
+                row["id"],
+                row["format"],
+                label.get("kind", "apply") if refuse else "apply",
+                dict(PROJECTS[project_of[row["request"]]]),
+                row["reply"],
+                {} if refuse else label["files"],
+                ("refuse",) if refuse else (),
+                row["model"],
+            )
+        )
+    return cases
 
 
-def run_ours(case: Case, repeats: int = 3) -> tuple[str, int, float]:
-    """Outcome, number of edits, seconds spent in apply_reply (best of ``repeats``, as the
-    machine may be busy with other work)."""
+# --- outcomes -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    failed: bool
+    files: dict[str, str | None]  # changed files only
+    reasons: tuple[str, ...] | None = None  # ours only
+
+
+def verdict(case: Case, out: Outcome) -> str:
+    """``right`` / ``wrong`` / ``refused`` for replies that should apply; ``refused`` /
+    ``applied`` for those that should be refused."""
+    if case.should_fail:
+        return "refused" if out.failed else "applied"
+    if out.failed:
+        return "refused"
+    return "right" if _same(out.files, case.expect_files) else "wrong"
+
+
+def _same(got: Mapping[str, str | None], want: Mapping[str, str | None]) -> bool:
+    """Equal files, a last line of nothing but spaces aside (a whole-file reply may end its
+    block with one; keeping or dropping it is no error)."""
+    if got.keys() != want.keys():
+        return False
+    return all(a == b or _tail(a) == _tail(b) for a, b in ((got[p], want[p]) for p in got))
+
+
+def _tail(text: str | None) -> str | None:
+    return None if text is None else re.sub(r"(\n[ \t]+)+(\n?)$", r"\2", text)
+
+
+def authored_verdict(case: Case, out: Outcome) -> str:
+    """The corpus tests' stricter reading for our engine: reasons and partial results too."""
+    base = verdict(case, out)
+    exact = out.reasons is not None and sorted(out.reasons) == sorted(case.expect_fail)
+    if base == "refused" and case.should_fail and not (exact and out.files == case.expect_files):
+        return "missed"
+    return base
+
+
+def run_ours(case: Case, repeats: int = 1) -> tuple[Outcome, int, float]:
+    """Outcome, number of edits, seconds in apply_reply (best of ``repeats``: the machine may
+    be busy with other work)."""
     elapsed = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
         result = apply_reply(case.reply, case.files, case.format)
         elapsed = min(elapsed, time.perf_counter() - start)
-    outcome = classify(case, result.files, not result.ok, [f.reason for f in result.failed])
-    return outcome, max(1, result.applied + len(result.failed)), elapsed
+    out = Outcome(not result.ok, result.files, tuple(f.reason for f in result.failed))
+    return out, max(1, result.applied + len(result.failed)), elapsed
 
 
-# --- external tools on the unified-diff cases ---------------------------------------------
+# --- git apply and GNU patch on unified diffs ---------------------------------------------
 
 
 def diff_text(reply: str) -> str:
@@ -134,16 +197,22 @@ def _write_tree(root: Path, files: Mapping[str, str]) -> None:
         target.write_bytes(text.encode("utf-8"))
 
 
-def _read_tree(root: Path, skip: str) -> dict[str, str]:
+def _read_tree(root: Path) -> dict[str, str]:
     out = {}
     for path in root.rglob("*"):
         rel = path.relative_to(root).as_posix()
-        if path.is_file() and not rel.startswith(".git/") and rel != skip:
+        if path.is_file() and not rel.startswith(".git/"):
             out[rel] = path.read_bytes().decode("utf-8", "replace")
     return out
 
 
-def run_tool(case: Case, tool: str) -> str:
+def changed(before: Mapping[str, str], after: Mapping[str, str]) -> dict[str, str | None]:
+    out: dict[str, str | None] = {p: t for p, t in after.items() if before.get(p) != t}
+    out.update({p: None for p in before if p not in after})
+    return out
+
+
+def run_tool(case: Case, tool: str) -> Outcome:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "repo"
         root.mkdir()
@@ -158,83 +227,149 @@ def run_tool(case: Case, tool: str) -> str:
             argv = ["patch", level, "--fuzz=2", "--batch", "--forward", "-s", "-i", str(patch_file)]
             argv += ["--no-backup-if-mismatch", "--reject-file=-"]
         done = subprocess.run(argv, cwd=root, capture_output=True, timeout=60)
-        after = _read_tree(root, skip="")
-    changed: dict[str, str | None] = {p: t for p, t in after.items() if case.files.get(p) != t}
-    changed.update({p: None for p in case.files if p not in after})
-    return classify(case, changed, done.returncode != 0, None)
+        after = _read_tree(root)
+    return Outcome(done.returncode != 0, changed(case.files, after))
+
+
+# --- aider --------------------------------------------------------------------------------
+
+
+def run_aider(cases: Sequence[Case], python: str) -> dict[str, Outcome]:
+    """aider's coders on every case, in one process of the aider environment."""
+    helper = Path(__file__).resolve().parent / "aider_apply.py"
+    lines = [
+        json.dumps({"id": c.id, "format": c.format, "files": c.files, "reply": c.reply})
+        for c in cases
+    ]
+    with tempfile.TemporaryDirectory() as home:
+        argv = [python, str(helper)]
+        if shutil.which("unshare") and _unshare_works():
+            argv = ["unshare", "-n", *argv]
+        env = {**os.environ, "HOME": home}
+        done = subprocess.run(
+            argv, input="\n".join(lines) + "\n", capture_output=True, text=True, env=env, check=True
+        )
+    by_id = {c.id: c for c in cases}
+    out = {}
+    for line in done.stdout.splitlines():
+        row = json.loads(line)
+        out[row["id"]] = Outcome(row["failed"], changed(by_id[row["id"]].files, row["files"]))
+    return out
+
+
+def _unshare_works() -> bool:
+    return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
 
 
 # --- report -------------------------------------------------------------------------------
 
 
-def _row(label: str, counts: Mapping[str, int], extra: str = "") -> str:
-    total = sum(counts[o] for o in OUTCOMES)
-    correct = counts["applied"] + counts["rejected"]
-    rate = 100.0 * correct / total if total else 0.0
-    cells = [label, str(total), *(str(counts[o]) for o in OUTCOMES), f"{rate:.1f}%"]
-    return "| " + " | ".join(cells) + (f" | {extra} |" if extra else " |")
+@dataclass
+class Tally:
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, case: Case, outcome: str) -> None:
+        self.counts[("refuse:" if case.should_fail else "apply:") + outcome] += 1
+
+    def row(self, label: str) -> str:
+        c = self.counts
+        apply_n = c["apply:right"] + c["apply:wrong"] + c["apply:refused"] + c["apply:missed"]
+        refuse_n = c["refuse:refused"] + c["refuse:applied"] + c["refuse:missed"]
+        cells = [
+            label,
+            str(apply_n),
+            _pct(c["apply:right"], apply_n),
+            str(c["apply:wrong"]),
+            str(refuse_n),
+            _pct(c["refuse:refused"], refuse_n),
+            _pct(c["refuse:applied"], refuse_n),
+        ]
+        if c["apply:missed"] or c["refuse:missed"]:
+            cells[0] += f" ({c['apply:missed'] + c['refuse:missed']} other reason)"
+        return "| " + " | ".join(cells) + " |"
 
 
-def report(cases: list[Case], tools: bool, show_wrong: bool) -> int:
-    by_format: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    by_defect: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    timing: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    total: dict[str, int] = defaultdict(int)
-    problems = []
-    for case in cases:
-        outcome, edits, seconds = run_ours(case)
-        by_format[case.format][outcome] += 1
-        by_defect[(case.format, case.defect)][outcome] += 1
-        total[outcome] += 1
-        timing[case.format][0] += edits
-        timing[case.format][1] += seconds
-        if outcome in ("wrong", "missed"):
-            problems.append((case.id, outcome))
+HEADER = (
+    "| {} | should apply | applied right | silently wrong | should refuse | refused | applied |\n"
+    "|---|---:|---:|---:|---:|---:|---:|"
+)
 
-    header = "| {} | cases | applied | rejected | silently wrong | missed | correct |"
-    rule = "|---|---:|---:|---:|---:|---:|---:|"
-    print("### By format\n")
-    print(header.format("format")[:-2] + " | edits/s |")
-    print(rule + "---:|")
-    for fmt in FORMATS:
-        edits, seconds = timing[fmt]
-        print(_row(fmt, by_format[fmt], f"{edits / seconds:,.0f}" if seconds else "-"))
-    print(_row("**all**", total, "-"))
-    print("\n### By defect kind\n")
-    print(header.format("format / defect"))
-    print(rule)
-    for (fmt, defect), counts in sorted(by_defect.items()):
-        print(_row(f"{fmt} / {defect}", counts))
 
+def _pct(n: int, total: int) -> str:
+    return f"{n} ({100.0 * n / total:.1f}%)" if total else "-"
+
+
+def report(
+    authored: list[Case], real: list[Case], tools: bool, aider: str | None, show_wrong: bool
+) -> int:
+    problems: list[str] = []
+    wrong_total = 0
+    timing = [0, 0.0]
+    for title, cases in (("Authored corpus", authored), ("Real-model corpus", real)):
+        if not cases:
+            continue
+        print(f"### {title}: {len(cases)} replies\n")
+        tallies: dict[str, Tally] = defaultdict(Tally)
+        for case in cases:
+            out, edits, seconds = run_ours(case, repeats=3 if cases is authored else 1)
+            timing[0] += edits
+            timing[1] += seconds
+            outcome = authored_verdict(case, out) if cases is authored else verdict(case, out)
+            for key in ("agentless.edits", f"agentless.edits / {case.format}"):
+                tallies[key].add(case, outcome)
+            if case.model:
+                tallies[f"agentless.edits / {case.model}"].add(case, outcome)
+                tallies[f"agentless.edits / {case.model} / {case.format}"].add(case, outcome)
+            if outcome in ("wrong", "applied", "missed"):
+                problems.append(f"{case.id} ({outcome})")
+            wrong_total += outcome == "wrong"
+        _others(cases, tallies, tools, aider)
+        print(HEADER.format("applier / format / model"))
+        for key in sorted(tallies, key=_order):
+            print(tallies[key].row(key))
+        print()
+    if timing[1]:
+        print(f"agentless.edits: {timing[0] / timing[1]:,.0f} edits/s over both corpora\n")
+    if show_wrong and problems:
+        print("Not right:", ", ".join(problems))
+    return 1 if wrong_total else 0
+
+
+def _others(
+    cases: Iterable[Case], tallies: dict[str, Tally], tools: bool, aider: str | None
+) -> None:
+    cases = list(cases)
     if tools:
-        udiff = [c for c in cases if c.format == "udiff"]
-        print("\n### Unified-diff cases: this engine vs. git apply and GNU patch\n")
-        print(header.format("applier"))
-        print(rule)
-        print(_row("agentless.edits", by_format["udiff"]))
         for label, tool in (("git apply --recount", "git"), ("patch --fuzz=2", "patch")):
             if shutil.which(tool) is None:
-                print(f"| {label} | (not installed) |")
                 continue
-            counts: dict[str, int] = defaultdict(int)
-            for case in udiff:
-                counts[run_tool(case, tool)] += 1
-            print(_row(label, counts))
-    if show_wrong and problems:
-        print("\nNot correct:", ", ".join(f"{cid} ({o})" for cid, o in problems))
-    return 1 if total["wrong"] else 0
+            for case in cases:
+                if case.format == "udiff":
+                    tallies[f"{label} / udiff"].add(case, verdict(case, run_tool(case, tool)))
+    if aider:
+        outcomes = run_aider(cases, aider)
+        for case in cases:
+            outcome = verdict(case, outcomes[case.id])
+            tallies["aider"].add(case, outcome)
+            tallies[f"aider / {case.format}"].add(case, outcome)
+
+
+def _order(key: str) -> tuple[int, int, str]:
+    tools = ("agentless.edits", "aider", "git apply", "patch")
+    rank = next((k for k, t in enumerate(tools) if key.startswith(t)), len(tools))
+    return rank, key.count("/"), key
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-tools", action="store_true", help="skip git apply / patch")
-    parser.add_argument("--show-wrong", action="store_true", help="list cases not correct")
+    parser.add_argument("--aider-python", help="interpreter of an environment with aider-chat")
+    parser.add_argument("--show-wrong", action="store_true", help="list replies not right")
+    parser.add_argument("--corpus", choices=["both", "authored", "real"], default="both")
     args = parser.parse_args(argv)
-    cases = load_cases()
-    print(
-        f"{len(cases)} cases from {CORPUS.relative_to(Path.cwd()) if CORPUS.is_relative_to(Path.cwd()) else CORPUS}\n"
-    )
-    return report(cases, tools=not args.no_tools, show_wrong=args.show_wrong)
+    authored = load_cases() if args.corpus != "real" else []
+    real = load_real() if args.corpus != "authored" else []
+    return report(authored, real, not args.no_tools, args.aider_python, args.show_wrong)
 
 
 if __name__ == "__main__":

@@ -6,13 +6,15 @@ import re
 from collections.abc import Mapping, Sequence
 
 from agentless.edits import feedback
-from agentless.edits.data import Edit, EditFailure, EditFormatError, EditResult, FailureReason
+from agentless.edits.data import Edit, EditFailure, EditResult, FailureReason
 from agentless.edits.elision import has_elision, locate_elided
-from agentless.edits.hunks import locate_hunk
-from agentless.edits.locate import Placement, View, locate
-from agentless.edits.parse import FORMATS, detect_format, parse_edits
-from agentless.edits.paths import resolve
+from agentless.edits.formats import EDIT_FORMATS, check_format
+from agentless.edits.hunks import Contradiction, locate_hunk
+from agentless.edits.locate import Placement, View, fuzzy, locate
+from agentless.edits.parse import detect_format, parse_edits
+from agentless.edits.paths import from_instructions, resolve
 from agentless.edits.render import render_diff
+from agentless.edits.syntax import breaks
 from agentless.edits.text import Doc
 
 # Comment lines that stand for code left out of a "whole" file ("# ... rest unchanged ...").
@@ -71,8 +73,7 @@ def apply_reply(reply: str, files: Mapping[str, str], fmt: str = "auto") -> Edit
     for the model; the other edits still apply. ``fmt`` is ``auto``, ``diff`` (SEARCH/REPLACE),
     ``udiff`` or ``whole``.
     """
-    if fmt not in FORMATS:
-        raise EditFormatError(f"unknown edit format {fmt!r}; use one of {', '.join(FORMATS)}")
+    check_format(fmt)
     chosen = detect_format(reply) if fmt == "auto" else fmt
     edits = parse_edits(reply, chosen, known=files) if chosen != "none" else []
     tree = _Tree(files)
@@ -91,17 +92,24 @@ def apply_reply(reply: str, files: Mapping[str, str], fmt: str = "auto") -> Edit
         applied=len(edits) - len(failed) if edits else 0,
         failed=failed,
         format=chosen,
+        syntax_errors=_syntax_errors(old, changed),
     )
 
 
+def _syntax_errors(old: Mapping[str, str], new: Mapping[str, str | None]) -> dict[str, str]:
+    errors = {}
+    for path, text in new.items():
+        error = None if text is None else breaks(path, old.get(path, ""), text)
+        if error is not None:
+            errors[path] = error
+    return errors
+
+
 def _no_edits_message(fmt: str) -> str:
-    shapes = {
-        "diff": "SEARCH/REPLACE blocks (a path line, then `<<<<<<< SEARCH`, the old lines, "
-        "`=======`, the new lines, `>>>>>>> REPLACE`)",
-        "udiff": "a unified diff (`--- a/path`, `+++ b/path`, `@@ ... @@` hunks)",
-        "whole": "the path on a line of its own, then the complete file in a fenced block",
-    }
-    shape = shapes.get(fmt, "SEARCH/REPLACE blocks, a unified diff, or whole files")
+    if fmt in EDIT_FORMATS:
+        shape = EDIT_FORMATS[fmt].shape
+    else:
+        shape = ", or ".join(f.summary for f in EDIT_FORMATS.values())
     return f"The reply contains no edits. Send the changes as {shape}."
 
 
@@ -111,7 +119,8 @@ def _fail(path: str, reason: FailureReason, message: str) -> EditFailure:
 
 def _apply_edit(tree: _Tree, edit: Edit) -> EditFailure | None:
     if edit.kind == "invalid":
-        return _fail(edit.path, "malformed", edit.error)
+        copied = from_instructions(edit.path) if edit.path not in tree.paths else ""
+        return _fail(edit.path, "malformed", f"{edit.error} {copied}".strip())
     fuzzy = not (edit.kind == "delete" or (edit.kind == "hunk" and edit.creates))
     found = resolve(edit.path, tree.paths, creates=edit.creates, fuzzy=fuzzy, alt=edit.raw_path)
     if found.reason:
@@ -164,23 +173,47 @@ def _modify(tree: _Tree, edit: Edit, path: str) -> EditFailure | None:
             f"{path}. Include a few unchanged lines around the change.",
         )
     why = ""
+    contradictions: list[Contradiction] = []
     if edit.kind == "hunk":
         hint = None if edit.hint is None else edit.hint + tree.shift.get(path, 0)
-        placements, candidates = locate_hunk(view, edit.hunk, hint)
+        found = locate_hunk(view, edit.hunk, hint)
+        placements, candidates = found.placements, found.candidates
+        contradictions = found.contradictions
     else:
         placements, candidates, why = _search(view, edit)
     if not placements:
-        if why:
-            reason: FailureReason = "ambiguous" if why.startswith("ambiguous:") else "no_match"
-            return _fail(path, reason, feedback.elided(view, path, edit.label, edit.before, why))
-        if len(candidates) > 1:
-            return _fail(path, "ambiguous", feedback.ambiguous(path, edit.label, candidates))
-        message = feedback.no_match(view, path, edit.label, edit.before, edit.after)
-        return _fail(path, "no_match", message)
-    _place(doc, placements, edit.final_newline)
-    tree.write(path, doc)
+        return _not_placed(view, path, edit, candidates, why, contradictions)
+    trial = doc.copy()
+    _place(trial, placements, edit.final_newline)
+    if any(p.fuzzy for p in placements):
+        error = breaks(path, doc.text(), trial.text())
+        if error is not None:
+            message = feedback.breaks_syntax(view, path, edit.label, placements, error)
+            return _fail(path, "breaks_syntax", message)
+    tree.write(path, trial)
     tree.shift[path] = tree.shift.get(path, 0) + len(edit.after) - len(edit.before)
     return None
+
+
+def _not_placed(
+    view: View,
+    path: str,
+    edit: Edit,
+    candidates: Sequence[int],
+    why: str,
+    contradictions: Sequence[Contradiction],
+) -> EditFailure:
+    if why:
+        reason: FailureReason = "ambiguous" if why.startswith("ambiguous:") else "no_match"
+        return _fail(path, reason, feedback.elided(view, path, edit.label, edit.before, why))
+    if len(candidates) > 1:
+        return _fail(path, "ambiguous", feedback.ambiguous(path, edit.label, candidates))
+    if contradictions:
+        first = contradictions[0]
+        message = feedback.contradicts(view, path, edit.label, first.line, first.at)
+        return _fail(path, "no_match", message)
+    message = feedback.no_match(view, path, edit.label, edit.before, edit.after)
+    return _fail(path, "no_match", message)
 
 
 def _search(view: View, edit: Edit) -> tuple[list[Placement], tuple[int, ...], str]:
@@ -190,7 +223,7 @@ def _search(view: View, edit: Edit) -> tuple[list[Placement], tuple[int, ...], s
     if found.ambiguous or not has_elision(edit.before):
         return [], found.candidates, ""
     placements, why = locate_elided(view, edit.before, edit.after)
-    return placements, (), why
+    return [fuzzy(p) for p in placements], (), why
 
 
 def _place(doc: Doc, placements: Sequence[Placement], final_newline: bool | None) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from agentless.errors import EditError
+
 EditKind = Literal["replace", "hunk", "whole", "delete", "invalid"]
 
 #: Why an edit failed; ``EditFailure.reason`` is one of these.
@@ -15,13 +17,14 @@ FailureReason = Literal[
     "no_file",  # the path names no file, and the edit does not create one
     "ambiguous_path",  # the path matches several files
     "file_exists",  # an edit that creates a file names one that has content
-    "no_match",  # the SEARCH text / hunk matches nowhere
+    "no_match",  # the SEARCH text / hunk matches nowhere (or its context contradicts the file)
     "ambiguous",  # ... or in several places, with nothing to choose between them
+    "breaks_syntax",  # it matches only loosely, and there it would break a Python file's syntax
     "lazy",  # a whole file with "... rest unchanged ..." elisions
 ]
 
 
-class EditFormatError(ValueError):
+class EditFormatError(EditError, ValueError):
     """``apply_reply`` or ``parse_edits`` was called with an unknown format name."""
 
 
@@ -62,6 +65,9 @@ class EditResult:
 
     ``files`` holds only changed or new files (a deleted file maps to ``None``); ``diff`` is a
     ``git apply``-able patch of every edit that succeeded; ``failed`` lists the others.
+    ``syntax_errors`` maps a changed Python file that parsed before (or a new one) and does
+    not parse now to ``"line N: message"``: edits placed exactly as the model wrote them are
+    applied even then, and this is the model's own syntax error.
     """
 
     files: dict[str, str | None] = field(default_factory=dict)
@@ -69,6 +75,7 @@ class EditResult:
     applied: int = 0
     failed: list[EditFailure] = field(default_factory=list)
     format: str = ""
+    syntax_errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -81,11 +88,21 @@ class EditResult:
         if self.ok:
             return ""
         parts = [f.feedback for f in self.failed]
+        if all(f.reason == "no_edits" for f in self.failed):
+            return "\n\n".join(parts)  # that message says what to send
         if self.applied:
-            parts.append(
-                f"{self.applied} edit{'s' if self.applied != 1 else ''} applied; "
-                f"resend only the failed one{'s' if len(self.failed) != 1 else ''}."
+            done = (
+                f"{self.applied} edit{'s were' if self.applied != 1 else ' was'} applied and "
+                f"{'are' if self.applied != 1 else 'is'} now in the files."
             )
         else:
-            parts.append("No edits were applied; resend all of them, corrected.")
+            done = "No edit was applied."
+        parts.append(f"{done} {RESEND}")
         return "\n\n".join(parts)
+
+
+#: The one instruction every feedback ends with (the reflection prompt says the same).
+RESEND = (
+    "Resend only the edits that failed, corrected against the current file contents, "
+    "in the same format."
+)

@@ -69,7 +69,7 @@ def find_fences(lines: Sequence[str]) -> list[Fence]:
 def path_from_line(line: str, known: Collection[str] = ()) -> str | None:
     """The path a line names when the whole line is a path (with decoration), else ``None``.
 
-    Accepts ``path/to/file.py``, ``### path``, ``**path**``, `` `path`: ``, ``File: path``,
+    Accepts ``path/to/file.py``, ``### path``, ``**path**``, ``__path__``, `` `path`: ``, ``File: path``,
     ``# path`` and the like. Bad paths (absolute, ``..``) are still returned: rejecting them
     with a reason is the resolver's job, not silently skipping them.
     """
@@ -79,6 +79,8 @@ def path_from_line(line: str, known: Collection[str] = ()) -> str | None:
         text = _LABEL.sub("", text)
         text = text.strip().strip("*`'\"").rstrip(":").strip().strip("*`'\"").strip()
         text = re.sub(r"\s*(\*/|-->)$", "", text)
+        if text.startswith("__") and text.endswith("__") and len(text) > 4 and text not in known:
+            text = text[2:-2]  # markdown bold written with underscores: __path__
     if not text or text in known:
         return text or None
     if "://" in text or not _PATHISH.match(text):

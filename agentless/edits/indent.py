@@ -3,7 +3,9 @@
 Models shift whole blocks (a method quoted without its class indentation), drop indentation,
 or write spaces where the file has tabs. When every quoted line matches a file line after its
 leading whitespace, a consistent mapping from the model's indentation to the file's is fitted
-and then applied to the replacement lines.
+and then applied to the replacement lines. A shift must be whole steps of the file's own
+indentation: a one-space shift is a sign of a misread line (a diff context line that lost its
+marker), not of a re-indented block.
 """
 
 from __future__ import annotations
@@ -73,7 +75,8 @@ def fit(
         return None
     indents = list(model_indents)
     pure = all(_pure(f) for _, f in pairs)
-    for candidate in (_added_prefix(pairs), _removed_prefix(pairs), _levels(pairs, indents, unit)):
+    prefixes = (_added_prefix(pairs, unit), _removed_prefix(pairs, unit))
+    for candidate in (*prefixes, _levels(pairs, indents, unit)):
         if candidate is None:
             continue
         mapped = [candidate(i) for i in indents]
@@ -86,22 +89,32 @@ def _pure(indent: str) -> bool:
     return set(indent) <= {" "} or set(indent) <= {"\t"}
 
 
-def _added_prefix(pairs: Sequence[tuple[str, str]]) -> Reindent | None:
+def explained(shift: str, unit: str | None) -> bool:
+    """Whether the file's indentation step explains a shift: whole steps of it (any even
+    number of spaces, or tabs, when the file shows no step)."""
+    if not shift:
+        return True
+    if unit:
+        return shift == unit * (len(shift) // len(unit))
+    return set(shift) == {"\t"} or (set(shift) == {" "} and len(shift) % 2 == 0)
+
+
+def _added_prefix(pairs: Sequence[tuple[str, str]], unit: str | None) -> Reindent | None:
     model, real = pairs[0]
     if not real.endswith(model):
         return None
     prefix = real[: len(real) - len(model)]
-    if all(f == prefix + m for m, f in pairs):
+    if explained(prefix, unit) and all(f == prefix + m for m, f in pairs):
         return lambda indent: prefix + indent
     return None
 
 
-def _removed_prefix(pairs: Sequence[tuple[str, str]]) -> Reindent | None:
+def _removed_prefix(pairs: Sequence[tuple[str, str]], unit: str | None) -> Reindent | None:
     model, real = pairs[0]
     if not model.endswith(real):
         return None
     prefix = model[: len(model) - len(real)]
-    if all(m == prefix + f for m, f in pairs):
+    if explained(prefix, unit) and all(m == prefix + f for m, f in pairs):
         return lambda indent: indent[len(prefix) :] if indent.startswith(prefix) else None
     return None
 
@@ -136,6 +149,8 @@ def _model_units(indents: Sequence[str]) -> list[str | None]:
     if not first or set(first) != {" "}:
         return [first]
     width = len(first)
+    if width == 1:
+        return [None]  # nobody indents by one space: some line's indentation is misread
     out: list[str | None] = [" " * 4] if width % 4 == 0 else []
     out += [first] + ([" " * 2] if width % 2 == 0 and width > 2 else [])
     return list(dict.fromkeys(out))

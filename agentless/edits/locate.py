@@ -18,7 +18,7 @@ wrong about them (whitespace, indentation, line endings) is not written back.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from functools import cached_property
 
@@ -33,7 +33,9 @@ class Placement:
     """Replace file lines ``[start, end)`` with ``lines``.
 
     ``[at, stop)`` is the whole matched region; ``[start, end)`` is the part of it that
-    changes (lines kept unchanged at either edge are left out).
+    changes (lines kept unchanged at either edge are left out). ``fuzzy``: found by any rung
+    but an exact match of the lines as written (whitespace, indentation, trimmed edges,
+    elision, splitting), so it must not break a file's syntax.
     """
 
     start: int
@@ -43,6 +45,12 @@ class Placement:
     how: str
     at: int
     stop: int
+    fuzzy: bool = False
+
+
+def fuzzy(placement: Placement) -> Placement:
+    """The same placement, marked as found by a fuzzy rung."""
+    return replace(placement, fuzzy=True)
 
 
 @dataclass(frozen=True)
@@ -116,10 +124,12 @@ def locate(
     accept: Accept | None = None,
 ) -> Located:
     """Place ``before`` -> ``after`` in the file by the ladder (see the module docstring)."""
-    for old, new, offset in _variants(before, after):
+    for trimmed, (old, new, offset) in enumerate(_variants(before, after)):
         for rung in RUNGS:
             found = [p for p in find(view, old, new, rung) if accept is None or accept(p)]
             if found:
+                if rung != "exact" or trimmed:
+                    found = [fuzzy(p) for p in found]
                 return decide(found, None if hint is None else hint + offset)
     return Located()
 

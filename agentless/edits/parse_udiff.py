@@ -38,6 +38,7 @@ class _Hunk:
     lines: list[tuple[str, str]] = field(default_factory=list)
     pending: list[tuple[str, str]] = field(default_factory=list)  # unprefixed, not yet confirmed
     no_newline: set[str] = field(default_factory=set)  # sides ("-", "+") lacking a final newline
+    cut_off: bool = False  # the reply ends inside its fence right after a changed line
 
 
 def is_hunk_header(line: str) -> bool:
@@ -47,22 +48,27 @@ def is_hunk_header(line: str) -> bool:
 def parse_udiff(reply: str) -> list[Edit]:
     """Every file section and hunk of the unified diffs in ``reply``, as edits in order."""
     files: list[_File] = []
-    for region in _regions(reply_lines(reply)):
-        files.extend(_scan(region))
+    for region, open_ended in _regions(reply_lines(reply)):
+        scanned = _scan(region)
+        if open_ended and scanned and scanned[-1].hunks:
+            last = scanned[-1].hunks[-1]
+            last.cut_off = bool(last.lines) and last.lines[-1][0] in "-+" and not last.pending
+        files.extend(scanned)
     edits: list[Edit] = []
     for number, f in enumerate(files, 1):
         edits.extend(_file_edits(f, number))
     return edits
 
 
-def _regions(lines: Sequence[str]) -> list[Sequence[str]]:
-    """The fenced blocks that hold diff text, or the whole reply when no fence does.
+def _regions(lines: Sequence[str]) -> list[tuple[Sequence[str], bool]]:
+    """The fenced blocks that hold diff text, or the whole reply when no fence does; each with
+    whether it runs to the end of the reply without a closing fence (a reply cut off there).
 
     Reading only inside fences keeps prose (say a ``- changed X`` bullet) out of the hunks.
     """
-    bodies = [lines[f.open + 1 : f.close] for f in find_fences(lines)]
-    with_diffs = [b for b in bodies if any(_diffish(line) for line in b)]
-    return with_diffs or [lines]
+    bodies = [(lines[f.open + 1 : f.close], f.close >= len(lines)) for f in find_fences(lines)]
+    with_diffs = [(b, cut) for b, cut in bodies if any(_diffish(line) for line in b)]
+    return with_diffs or [(lines, False)]
 
 
 def _diffish(line: str) -> bool:
@@ -255,7 +261,26 @@ def _file_edits(f: _File, number: int) -> list[Edit]:
 
 
 def _hunk_edit(h: _Hunk, path: str, raw: str, label: str, *, creates: bool) -> Edit:
+    if h.cut_off:
+        return Edit(
+            "invalid",
+            path,
+            label=label,
+            raw_path=raw,
+            error=f"{label} is cut off: the reply ends inside the diff's fence right after a "
+            "changed line, so lines of the change may be missing. Resend the hunk complete, "
+            "with a context line after the change, and close the fence.",
+        )
     lines = tuple(h.lines)  # trailing `pending` lines were never confirmed: dropped
+    if lines and all(tag == " " for tag, _ in lines) and not creates:
+        return Edit(
+            "invalid",
+            path,
+            label=label,
+            raw_path=raw,
+            error=f"{label} changes nothing: none of its lines starts with `-` or `+`. Mark "
+            "each line to remove with `-` and each line to add with `+`.",
+        )
     before = tuple(t for tag, t in lines if tag != "+")
     after = tuple(t for tag, t in lines if tag != "-")
     final: bool | None = None

@@ -24,6 +24,9 @@ def parse_whole(reply: str, known: Collection[str] = ()) -> list[Edit]:
             continue
         if first == path:
             body = body[1:]
+        if fence.close >= len(lines):
+            edits.append(_cut_off(path))
+            continue
         edits.append(
             Edit(
                 "whole",
@@ -46,3 +49,15 @@ def _path_for(lines: list[str], open_index: int, known: Collection[str]) -> str 
             return None
         return path_from_line(lines[j], known)
     return None
+
+
+def _cut_off(path: str) -> Edit:
+    label = f"the whole file {path}"
+    return Edit(
+        "invalid",
+        path,
+        label=label,
+        raw_path=path,
+        error=f"{label} has no closing fence: the reply ends inside it, so the file may be cut "
+        "off. Send the complete file and close its fence.",
+    )

@@ -1,7 +1,9 @@
 """Turn the path a model wrote into a file of the tree, or reject it.
 
 Rejected outright: empty paths, NUL bytes, absolute paths (``/x``, ``~/x``, ``C:\\x``), any
-``..`` component and anything inside ``.git``. A path that is not a file is looked up by unique
+``..`` component and anything inside ``.git``; also, unless the tree has such a file, names
+copied from the prompt's instructions (the ``__format_example__/`` illustration, ``path/to/``
+placeholders). A path that is not a file is looked up by unique
 suffix, then (for edits of existing text only) by unique basename; a path that still matches
 nothing is a new file only for edits that create files.
 """
@@ -16,6 +18,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 _DRIVE = re.compile(r"^[A-Za-z]:($|/)")
+
+#: The folder of the prompts' format illustrations: a name no repository uses.
+EXAMPLE_FOLDER = "__format_example__"
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,9 @@ def resolve(
         return Resolved(reason="bad_path", message=f"The path {raw!r} was rejected: {why}.")
     if path in files:
         return Resolved(path=path, exists=True)
+    copied = from_instructions(path)
+    if copied:
+        return Resolved(reason="bad_path", message=copied)
     alt_path, alt_why = normalize(alt) if alt else ("", "x")
     if not alt_why and alt_path in files:
         return Resolved(path=alt_path, exists=True)
@@ -74,6 +82,24 @@ def resolve(
             return Resolved(reason="bad_path", message=clash)
         return Resolved(path=path, exists=False)
     return Resolved(reason="no_file", message=_no_file_message(path, files))
+
+
+def from_instructions(path: str) -> str:
+    """Why ``path`` (not a file of the tree) is a name the prompt's instructions use, if it is:
+    the format illustration's folder, or a ``path/to/...`` placeholder."""
+    parts = path.split("/")
+    if parts[0] == EXAMPLE_FOLDER:
+        return (
+            f"{path} is the format illustration from the instructions, not a file of this "
+            "repository: edit the files shown under # Source code, each under its own path."
+        )
+    if len(parts) > 2 and parts[0].lower() == "path" and parts[1].lower() == "to":
+        return (
+            f"{path} is the placeholder of the format description, not a file of this "
+            "repository: write the real path of the file you edit (the one in the `### path` "
+            "heading above its code)."
+        )
+    return ""
 
 
 def _clash(path: str, files: Collection[str]) -> str:

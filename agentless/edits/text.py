@@ -59,6 +59,9 @@ class Doc:
             doc.eols[-1] = ""
         return doc
 
+    def copy(self) -> Doc:
+        return Doc(list(self.lines), list(self.eols), self.newline)
+
     def text(self) -> str:
         return "".join(line + eol for line, eol in zip(self.lines, self.eols, strict=True))
 

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from agentless.edits import apply_reply
+from agentless.edits.data import RESEND
 
 CODE = (
     "import os\n"
@@ -95,7 +96,8 @@ def test_partial_success_reports_count() -> None:
     result = apply_reply(reply, {"g.py": CODE})
     assert result.applied == 1 and len(result.failed) == 1
     assert result.files["g.py"].startswith("import sys\n")
-    assert "1 edit applied; resend only the failed one." in result.feedback
+    assert "1 edit was applied and is now in the files." in result.feedback
+    assert result.feedback.endswith(RESEND)
 
 
 def test_edits_apply_in_order() -> None:
@@ -169,8 +171,27 @@ def test_hunk_with_wrong_numbers_and_bad_edge_context() -> None:
         "     def greet(this):\n"
     )
     result = apply_reply(udiff(body), {"g.py": CODE})
+    assert [f.reason for f in result.failed] == ["no_match"] and not result.files
+    # The feedback quotes the model's line and the file's.
+    assert "class Greeter:  # wrong" in result.feedback
+    assert "at line 4:\n```\nclass Greeter:\n```" in result.feedback
+
+
+def test_hunk_with_skipped_edge_context_is_tolerated() -> None:
+    # `def __init__` is skipped between the first context line and the next: missing
+    # context, not contradicting context.
+    body = (
+        "@@\n"
+        " class Greeter:\n"
+        "         self.name = name\n"
+        " \n"
+        "     def greet(self):\n"
+        "-        return 'hi ' + self.name\n"
+        "+        return 'hello ' + self.name\n"
+    )
+    result = apply_reply(udiff(body), {"g.py": CODE})
     assert result.ok, result.feedback
-    assert result.files["g.py"] == CODE.replace("= name\n", "= name.strip()\n")
+    assert result.files["g.py"] == CODE.replace("'hi '", "'hello '")
 
 
 def test_hunk_line_number_chooses_between_matches() -> None:
@@ -247,8 +268,8 @@ def test_whole_file_hunk_with_wrong_edge_context_still_shrinks() -> None:
     text, reply = _dumped_file_hunk(60, "    value_30 = compute(30)")
     reply = reply.replace(" " + "    value_0 = compute(0)", "     value_0 = compute(zero)")
     result = apply_reply(reply, {"m.py": text})
-    assert result.ok, result.feedback
-    assert "value_30 = calc(30)" in result.files["m.py"]
+    assert [f.reason for f in result.failed] == ["no_match"]
+    assert "value_0 = compute(zero)" in result.feedback
 
 
 @pytest.mark.parametrize(
@@ -268,3 +289,92 @@ def test_lazy_comments_are_placeholders_not_any_mention(comment: str, lazy: bool
     reply = f"m.py\n```python\ndef f(xs):\n    {comment}\n    return list(xs)\n```\n"
     result = apply_reply(reply, old, "whole")
     assert [f.reason for f in result.failed] == (["lazy"] if lazy else [])
+
+
+STATS = (
+    "def mean(values):\n"
+    "    if not values:\n"
+    "        raise ValueError('mean of empty data')\n"
+    "    return sum(values) / len(values)\n"
+    "\n"
+    "\n"
+    "def median(values):\n"
+    "    ordered = sorted(values)\n"
+    "    middle = len(ordered) // 2\n"
+    "    if len(ordered) % 2:\n"
+    "        return ordered[middle]\n"
+    "    return (ordered[middle - 1] + ordered[middle]) / 2\n"
+)
+
+
+def test_did_you_mean_quotes_the_block_the_search_names() -> None:
+    # Seen with a real model: a SEARCH for a line that is nowhere; the closest *text* is
+    # mean()'s return line, but the names point into median().
+    reply = sr("s.py", "    return median(values)\n", "    return 1\n")
+    (failure,) = apply_reply(reply, {"s.py": STATS}).failed
+    quoted = failure.feedback.split("Did you mean", 1)[1]
+    assert "ordered" in quoted and "sum(values)" not in quoted
+
+
+def test_contradicting_hunk_is_refused_even_with_a_line_number() -> None:
+    # The context says `return None` where the file has `return 0`: dropping it would leave
+    # two matches, and the header's number must not pick one.
+    code = "def f():\n    x = 1\n    return 0\n\n\ndef g():\n    x = 1\n    return 1\n"
+    reply = "--- a/c.py\n+++ b/c.py\n@@ -1,3 +1,3 @@\n def f():\n-    x = 1\n+    x = 2\n     return None\n"
+    result = apply_reply(reply, {"c.py": code})
+    assert not result.ok and not result.files
+    assert "    return None" in result.feedback and "    return 0" in result.feedback
+
+
+def test_unprefixed_context_does_not_shift_added_lines() -> None:
+    # Context lines that lost their leading space read as 3-space lines in a 4-space file:
+    # the added line must keep the 4 spaces the model gave it.
+    code = "def build():\n    parser = make()\n    parser.run()\n    return parser\n"
+    reply = (
+        "--- a/b.py\n+++ b/b.py\n@@\n"
+        "    parser = make()\n"
+        "+    parser.verbose = True\n"
+        "    parser.run()\n"
+    )
+    result = apply_reply(reply, {"b.py": code})
+    assert result.ok, result.feedback
+    assert result.files["b.py"] == code.replace("make()\n", "make()\n    parser.verbose = True\n")
+
+
+def test_loose_placement_that_breaks_python_is_refused() -> None:
+    # Found only by re-indenting (a one-level shift), the new lines would land mis-indented.
+    code = "class A:\n    def f(self):\n        return 1\n"
+    reply = sr("a.py", "def f(self):\n    return 1\n", "def f(self):\n    return 2\n  x = 1\n")
+    result = apply_reply(reply, {"a.py": code})
+    assert [f.reason for f in result.failed] == ["breaks_syntax"] and not result.files
+    assert "line" in result.feedback and "indentation" in result.feedback
+
+
+def test_exact_placement_that_breaks_python_is_applied_and_reported() -> None:
+    code = "def f():\n    return 1\n"
+    reply = sr("a.py", "    return 1\n", "    return (1\n")
+    result = apply_reply(reply, {"a.py": code})
+    assert result.ok and result.files["a.py"] == "def f():\n    return (1\n"
+    assert list(result.syntax_errors) == ["a.py"]
+
+
+def test_whole_file_cut_off_inside_its_fence_is_refused() -> None:
+    reply = "a.py\n```python\ndef f():\n    return 2\n\n\ndef g("
+    result = apply_reply(reply, {"a.py": "def f():\n    return 1\n"}, "whole")
+    assert [f.reason for f in result.failed] == ["malformed"] and not result.files
+    assert "closing fence" in result.feedback
+
+
+def test_hunk_cut_off_after_a_removed_line_is_refused() -> None:
+    code = "def f():\n    a = 1\n    b = 2\n    return a + b\n"
+    reply = "```diff\n--- a/a.py\n+++ b/a.py\n@@\n def f():\n-    a = 1\n-    b = 2"
+    result = apply_reply(reply, {"a.py": code})
+    assert [f.reason for f in result.failed] == ["malformed"] and not result.files
+
+
+def test_hunk_with_only_context_lines_is_refused() -> None:
+    # Seen with Qwen2.5-Coder-1.5B: the new lines written without `+`, as context.
+    reply = "--- a/g.py\n+++ b/g.py\n@@ ... @@\n class Greeter:\n     def __init__(self, name):\n"
+    result = apply_reply(reply, {"g.py": CODE})
+    assert [f.reason for f in result.failed] == ["malformed"] and not result.files
+    assert "changes nothing" in result.feedback

@@ -81,7 +81,7 @@ def test_any_failure_writes_nothing(tmp_path: Path) -> None:
     bad = GOOD + "src/app.py\n<<<<<<< SEARCH\nnot there\n=======\nx\n>>>>>>> REPLACE\n"
     code, out, err = _apply(str(_reply(tmp_path, bad)), "--repo", str(repo))
     assert code == 1 and out == ""
-    assert "did not match src/app.py" in err and "4 edits applied" in err
+    assert "did not match src/app.py" in err and "4 edits were applied" in err
     assert "Nothing was written." in err
     assert (repo / "src" / "app.py").read_text() == APP
     assert not (repo / "src" / "new").exists()

@@ -153,3 +153,12 @@ def test_detect_format(reply: str, fmt: str) -> None:
 def test_unknown_format_is_an_error() -> None:
     with pytest.raises(EditFormatError):
         parse_edits("x", "patch")
+
+
+def test_path_in_markdown_bold_underscores() -> None:
+    # Seen with Qwen2.5-Coder-1.5B: `__stats/summary.py__` as the path line.
+    reply = "__pkg/a.py__\n```python\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n>>>>>>> REPLACE\n```\n"
+    assert [e.path for e in parse_edits(reply, "diff")] == ["pkg/a.py"]
+    # Dunder names stay as they are.
+    reply = reply.replace("__pkg/a.py__", "pkg/__init__.py")
+    assert [e.path for e in parse_edits(reply, "diff")] == ["pkg/__init__.py"]

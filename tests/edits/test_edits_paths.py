@@ -82,3 +82,31 @@ def test_new_file_under_a_file_fails_in_apply_reply() -> None:
     assert not result.ok
     assert result.failed[0].reason == "bad_path"
     assert result.files == {}
+
+
+EXAMPLE_BLOCK = (
+    "__format_example__/illustration.py\n```python\n<<<<<<< SEARCH\n{search}=======\n"
+    "    total = price * count * (1 - discount)\n>>>>>>> REPLACE\n```\n"
+)
+
+
+def test_copied_format_example_is_refused_by_name_even_as_a_new_file() -> None:
+    files = {"shop/cart.py": "def total(price, count):\n    total = price * count\n"}
+    for search in ("    total = price * count\n", ""):
+        result = apply_reply(EXAMPLE_BLOCK.format(search=search), files)
+        assert [f.reason for f in result.failed] == ["bad_path"] and not result.files
+        assert "format illustration from the instructions" in result.feedback
+
+
+def test_placeholder_path_is_refused_with_what_to_write_instead() -> None:
+    files = {"shop/cart.py": "x = 1\n"}
+    reply = (
+        "path/to/file.py\n```python\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n>>>>>>> REPLACE\n```\n"
+    )
+    result = apply_reply(reply, files)
+    assert [f.reason for f in result.failed] == ["bad_path"]
+    assert "placeholder" in result.feedback and "real path" in result.feedback
+    # A repository that really has such a file edits it.
+    assert apply_reply(reply, {"path/to/file.py": "x = 1\n"}).files == {
+        "path/to/file.py": "x = 2\n"
+    }
