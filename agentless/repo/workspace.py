@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import shutil
 import tempfile
@@ -89,14 +90,22 @@ def _missing_paths(mirror: Path, sha: str) -> list[str]:
     return missing
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _escape_pattern(path: str) -> str:
     return re.sub(r"([*?\[\]\\!#])", r"\\\1", path)
 
 
 def default_cache_dir() -> Path:
     """The user's cache folder for agentless (``$XDG_CACHE_HOME/agentless`` or ``~/.cache``)."""
-    import os
-
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "agentless"
 
 
@@ -239,7 +248,8 @@ class Workspace:
         sha = self.resolve(repo, commit)
         parent = self.cache_dir / "worktrees" / source.key
         parent.mkdir(parents=True, exist_ok=True)
-        path = parent / f"{sha[:12]}-{uuid.uuid4().hex[:8]}"
+        # The owner's pid in the name lets a later start sweep what a killed run left.
+        path = parent / f"{sha[:12]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         with self._lock(source.key):
             run_git(
                 ["worktree", "add", "--detach", "--no-checkout", "--quiet", str(path), sha],
@@ -251,6 +261,25 @@ class Workspace:
             yield path
         finally:
             self._remove_worktree(source, mirror, path)
+
+    def sweep(self) -> list[Path]:
+        """Remove worktrees left by agentless processes that no longer run (``kill -9``)."""
+        removed: list[Path] = []
+        root = self.cache_dir / "worktrees"
+        for path in sorted(root.glob("*/*")) if root.is_dir() else []:
+            match = re.fullmatch(r"[0-9a-f]{12}-(\d+)-[0-9a-f]{8}", path.name)
+            if not match or _process_alive(int(match.group(1))):
+                continue
+            mirror = self.cache_dir / "mirrors" / f"{path.parent.name}.git"
+            with self._lock(path.parent.name):
+                if mirror.is_dir():
+                    run_git(["worktree", "remove", "--force", "--force", str(path)],
+                            git_dir=mirror, check=False)  # fmt: skip
+                shutil.rmtree(path, ignore_errors=True)
+                if mirror.is_dir():
+                    run_git(["worktree", "prune"], git_dir=mirror, check=False)
+            removed.append(path)
+        return removed
 
     def missing_files(self, repo: str, commit: str = "") -> list[str]:
         """Files of ``commit`` whose content the mirror lacks (a partial clone's large blobs).

@@ -8,9 +8,10 @@ this order:
 ``--parent PID``
     die (SIGKILL) when the thread that started us exits, and exit at once if ``PID`` is no
     longer our parent (it died before the death signal was armed).
-``--isolate-fs PATH`` (repeatable; inside a new mount namespace)
+``--isolate-fs PATH`` / ``--readable PATH`` (repeatable; inside a new mount namespace)
     every mount read-only, private tmpfs on ``/tmp``, ``/var/tmp`` and ``/dev/shm``, a fresh
-    ``/proc``; each ``PATH`` bound back writable at its own place.
+    ``/proc``; each ``--isolate-fs`` path bound back writable and each ``--readable`` path
+    read-only at its own place (paths under ``/tmp`` would be hidden otherwise).
 ``--loopback``
     bring ``lo`` up (a new network namespace starts with it down).
 ``--blackhole CIDR`` (repeatable)
@@ -127,11 +128,13 @@ def _remount_read_only(point: str) -> None:
         raise SetupError(f"cannot make {point} read-only: {exc.strerror}") from None
 
 
-def _isolate_filesystem(writable: list[str]) -> None:
+def _isolate_filesystem(writable: list[str], readable: list[str]) -> None:
     """Everything read-only but ``writable`` and private temporary folders."""
     cwd = os.getcwd()
     _libc_mount(None, "/", None, _MS_REC | _MS_PRIVATE)
-    handles = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in writable}
+    wanted = {path: _MS_RDONLY for path in readable if os.path.isdir(path)}
+    wanted.update(dict.fromkeys(writable, 0))
+    handles = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in wanted}
     for point in sorted(_mount_points(), key=len):
         _remount_read_only(point)
     for folder in _PRIVATE_TMP:
@@ -141,7 +144,7 @@ def _isolate_filesystem(writable: list[str]) -> None:
     for path in sorted(handles, key=len):
         os.makedirs(path, exist_ok=True)  # inside a private tmpfs it must be made again
         _libc_mount(f"/proc/self/fd/{handles[path]}", path, None, _MS_BIND | _MS_REC)
-        _libc_mount(None, path, None, _MS_REMOUNT | _MS_BIND | _kept_flags(path))
+        _libc_mount(None, path, None, _MS_REMOUNT | _MS_BIND | _kept_flags(path) | wanted[path])
         os.close(handles[path])
     # A masked /proc (some containers) refuses a new one; the old one is read-only then.
     with contextlib.suppress(OSError):
@@ -262,7 +265,8 @@ def _parse(argv: list[str]) -> tuple[dict[str, list[str]], list[str]]:
         name = argv.pop(0)
         if name in flags:
             options.setdefault(name, []).append("")
-        elif name in ("--parent", "--isolate-fs", "--blackhole", "--memory", "--fixture"):
+        elif name in ("--parent", "--isolate-fs", "--readable", "--blackhole", "--memory",
+                      "--fixture"):  # fmt: skip
             options.setdefault(name, []).append(argv.pop(0))
         else:
             raise SetupError(f"unknown option {name}")
@@ -273,7 +277,7 @@ def _setup(options: dict[str, list[str]]) -> None:
     for parent in options.get("--parent", []):
         _die_with_parent(int(parent))
     if "--isolate-fs" in options:
-        _isolate_filesystem(options["--isolate-fs"])
+        _isolate_filesystem(options["--isolate-fs"], options.get("--readable", []))
     if "--loopback" in options:
         _loopback_up()
         for cidr in options.get("--blackhole", []):

@@ -58,16 +58,17 @@ class Edit:
 class Recipe:
     """How to build and test one repository version.
 
-    ``packages`` are pip requirement specifiers installed first; ``requirements`` are files read
-    from the source at the environment commit (missing ones are skipped), minus the projects
-    named in ``exclude`` and minus editable (``-e``) lines; ``constraints`` apply to every
-    install step and ``build_constraints`` to pip's isolated build environments too;
-    ``pre_install`` edits are made in every source copy before installing; ``install`` runs in
-    the source folder (``python`` / ``pip`` mean the environment's), in the shared environment
-    at the environment commit unless ``install_in_base`` is off, and always again in the
-    task's own layer at the task's commit. ``fixtures`` name helper servers started inside the
-    sandbox (``httpbin``). ``import_roots`` are the folders of a worktree put on
-    ``PYTHONPATH`` when nothing is installed (empty: detected).
+        ``packages`` are pip requirement specifiers installed first; ``requirements`` are files read
+        from the source at the environment commit (missing ones are skipped), minus the projects
+        named in ``exclude`` and minus editable (``-e``) lines; ``constraints`` apply to every
+        install step and ``build_constraints`` to pip's isolated build environments too;
+        ``pre_install`` edits are made in every source copy before installing; ``install`` runs in
+        the source folder (``python`` / ``pip`` mean the environment's), in the shared environment
+        at the environment commit unless ``install_in_base`` is off, and always again in the
+        task's own layer at the task's commit; a dataset row's install command replaces it unless
+    ``keep_install``. ``fixtures`` name helper servers started inside the
+        sandbox (``httpbin``). ``import_roots`` are the folders of a worktree put on
+        ``PYTHONPATH`` when nothing is installed (empty: detected).
     """
 
     python: str
@@ -79,6 +80,7 @@ class Recipe:
     exclude: tuple[str, ...] = ()
     pre_install: tuple[Edit, ...] = ()
     install_in_base: bool = True
+    keep_install: bool = False
     test_cmd: str = PYTEST
     log_parser: str = "pytest"
     test_labels: TestLabels = "paths"
@@ -137,6 +139,7 @@ _ASTROID = Recipe(
     # hook, and current pip no longer falls back to `setup.py develop`. A regular install
     # gives the same dependencies; the code under test comes from the worktree anyway.
     install="python -m pip install .",
+    keep_install=True,
 )
 _PYVISTA_OLD = Recipe(python="3.9", packages=("pytest",))
 _PYVISTA = Recipe(

@@ -85,6 +85,16 @@ class SandboxResult:
 
 
 @dataclass(frozen=True)
+class Paths:
+    """What a command may see besides the read-only system: ``writable`` folders (the first
+    is its working directory) and ``readable`` ones (environments: needed when they sit in a
+    folder the sandbox replaces, such as ``/tmp``)."""
+
+    writable: list[Path]
+    readable: list[Path]
+
+
+@dataclass(frozen=True)
 class Launch:
     """A wrapped command line and the variables its mode sets (``HOME``, ``TMPDIR``)."""
 
@@ -98,7 +108,7 @@ class Mode(Protocol):
     tool: str
 
     def launch(
-        self, argv: list[str], cwd: Path, writable: list[Path], init: list[str], scratch: Path
+        self, argv: list[str], cwd: Path, paths: Paths, init: list[str], scratch: Path
     ) -> Launch: ...
 
 
@@ -110,14 +120,16 @@ class _Bwrap:
     tool = "bwrap"
 
     def launch(
-        self, argv: list[str], cwd: Path, writable: list[Path], init: list[str], scratch: Path
+        self, argv: list[str], cwd: Path, paths: Paths, init: list[str], scratch: Path
     ) -> Launch:
         args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
         for folder in ("/tmp", "/var/tmp", "/dev/shm"):
             if Path(folder).is_dir():
                 args += ["--tmpfs", folder]
-        for path in writable:
-            args += ["--bind", str(path), str(path)]
+        binds = [("--ro-bind", p) for p in paths.readable if p.is_dir()]
+        binds += [("--bind", p) for p in paths.writable]
+        for flag, path in sorted(binds, key=lambda bind: len(str(bind[1]))):
+            args += [flag, str(path), str(path)]
         args += ["--dir", PRIVATE_HOME, "--unshare-net", "--unshare-pid", "--unshare-ipc"]
         args += [
             "--unshare-uts",
@@ -134,12 +146,13 @@ class _Unshare:
     tool = "unshare"
 
     def launch(
-        self, argv: list[str], cwd: Path, writable: list[Path], init: list[str], scratch: Path
+        self, argv: list[str], cwd: Path, paths: Paths, init: list[str], scratch: Path
     ) -> Launch:
         prefix = ["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child"]
         if os.geteuid() != 0:
             prefix[1:1] = ["--user", "--map-root-user"]
-        isolate = [arg for path in writable for arg in ("--isolate-fs", str(path))]
+        isolate = [arg for path in paths.writable for arg in ("--isolate-fs", str(path))]
+        isolate += [arg for path in paths.readable for arg in ("--readable", str(path))]
         inner = _init(*isolate, "--loopback", *init, "--reap", "--", *argv)
         env = {"HOME": PRIVATE_HOME, "TMPDIR": "/tmp"}
         return Launch(procs.guarded([*prefix, "--", *inner]), env)
@@ -149,7 +162,7 @@ class _NoIsolation:
     tool = ""
 
     def launch(
-        self, argv: list[str], cwd: Path, writable: list[Path], init: list[str], scratch: Path
+        self, argv: list[str], cwd: Path, paths: Paths, init: list[str], scratch: Path
     ) -> Launch:
         # Routes would change this machine's own network: only the limits apply here.
         kept = _drop_option(init, "--blackhole")
@@ -226,19 +239,23 @@ class Sandbox:
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
         writable: Sequence[Path] = (),
+        readable: Sequence[Path] = (),
         fixtures: Sequence[Fixture] = (),
     ) -> SandboxResult:
-        """Run ``argv`` in ``cwd`` (writable) and return what happened; never raises for a
-        failing command, only for a sandbox that cannot start (or ``procs.Stopped``)."""
+        """Run ``argv`` in ``cwd`` (writable, as are ``writable``; ``readable`` stay visible
+        read-only) and return what happened; never raises for a failing command, only for a
+        sandbox that cannot start (or ``procs.Stopped``)."""
         mode = self.isolation
         limit = self.timeout if timeout is None else timeout
-        paths = list(dict.fromkeys(Path(p).resolve() for p in [cwd, *writable]))
+        writes = list(dict.fromkeys(Path(p).resolve() for p in [cwd, *writable]))
+        reads = [p for p in dict.fromkeys(Path(p).resolve() for p in readable) if p not in writes]
+        paths = Paths(writes, reads)
         init = self._init_options(fixtures)
         with _scratch(mode) as scratch:
-            launch = MODES[mode].launch(list(argv), paths[0], paths, init, scratch)
+            launch = MODES[mode].launch(list(argv), writes[0], paths, init, scratch)
             extra = {**(env or {}), **{k: v for f in fixtures for k, v in f.env.items()}}
             full_env = {**scrub_environment(extra), **launch.env}
-            return self._execute(launch.argv, tuple(argv), paths[0], full_env, limit, mode)
+            return self._execute(launch.argv, tuple(argv), writes[0], full_env, limit, mode)
 
     def _init_options(self, fixtures: Sequence[Fixture]) -> list[str]:
         options = ["--memory", str(self.memory_bytes)]
@@ -281,7 +298,8 @@ class Sandbox:
         with tempfile.TemporaryDirectory(prefix="agentless-probe-") as folder:
             work = Path(folder).resolve()
             argv = [sys.executable, "-I", "-S", "-c", "pass"]
-            launch = MODES[mode].launch(argv, work, [work], self._init_options(()), work)
+            paths = Paths([work], [])
+            launch = MODES[mode].launch(argv, work, paths, self._init_options(()), work)
             try:
                 proc = procs.run_captured(
                     launch.argv, cwd=work, env={**scrub_environment(), **launch.env}, timeout=30
