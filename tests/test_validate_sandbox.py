@@ -117,12 +117,12 @@ def test_memory_cap(tmp_path: Path) -> None:
     assert "MemoryError" in result.output and "allocated" not in result.output
 
 
-@pytest.mark.skipif(not HAS_BWRAP, reason="bwrap not installed")
-def test_bwrap_system_is_read_only_and_worktree_writable(tmp_path: Path) -> None:
+@pytest.mark.parametrize("use_bwrap", ISOLATED)
+def test_system_is_read_only_and_worktree_writable(tmp_path: Path, use_bwrap: bool) -> None:
     worktree = tmp_path / "wt"
     worktree.mkdir()
-    outside = tmp_path / "outside.txt"
-    sandbox = Sandbox(timeout=30)
+    outside = Path(__file__).parent / "outside.txt"  # not under /tmp, which is private
+    sandbox = Sandbox(timeout=30, use_bwrap=use_bwrap)
     code = f"""
         import pathlib
         pathlib.Path("inside.txt").write_text("ok")

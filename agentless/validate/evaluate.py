@@ -386,13 +386,20 @@ def _finished(folder: Path, patch: str | None) -> InstanceResult | None:
 def evaluate_dataset(
     evaluator: Evaluator,
     tasks: Sequence[Task],
-    predictions: Predictions,
+    predictions: Predictions | Mapping[str, str | None],
     *,
     workers: int = 1,
     resume: bool = True,
     on_result: Callable[[InstanceResult], None] | None = None,
 ) -> dict[str, Any]:
     """Evaluate every task that has a prediction; write and return the run summary."""
+    if not isinstance(predictions, Predictions):
+        known = {task.instance_id for task in tasks}
+        predictions = Predictions(
+            dict(predictions),
+            unknown_ids=tuple(sorted(set(predictions) - known)),
+            missing_ids=tuple(sorted(known - set(predictions))),
+        )
     patches = predictions.patches
     todo = [task for task in tasks if task.instance_id in patches]
     results: dict[str, InstanceResult] = {}
