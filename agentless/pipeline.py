@@ -12,7 +12,7 @@ import functools
 import logging
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +35,7 @@ from agentless.validate.candidates import (
     user_test_command,
 )
 from agentless.validate.environments import Environment, EnvironmentManager
-from agentless.validate.evaluate import environment_for_task
+from agentless.validate.evaluate import installed_task
 from agentless.validate.recipes import Recipe
 from agentless.validate.sandbox import Sandbox
 from agentless.validate.validators import find_regression_tests
@@ -238,8 +238,7 @@ def _validate(
     if config.validate_.reproduction:
         windows = code_windows(files, located.location_sets[0] if located.location_sets else {}, 5)
         script = write_reproduction(model, task.problem_statement, windows)
-    with services.workspace.checkout(task.repo, commit) as tree:
-        env = _environment(task, services)
+    with _validation_tree(task, commit, services) as (tree, env, reset):
         plan = ValidationPlan(
             tree=tree,
             env=env,
@@ -250,7 +249,7 @@ def _validate(
             test_command=user_test_command(task.test_cmd) if task.test_cmd else None,
             reproduction_script=script,
             timeout=config.validate_.script_timeout,
-            reset=functools.partial(services.workspace.reset, tree, commit),
+            reset=reset,
         )
         checks = check_patches(plan, patches)
     notes = sorted({note for result in checks.values() for note in result.notes})
@@ -261,10 +260,19 @@ def _validate(
     return notes
 
 
-def _environment(task: Task, services: Services) -> Environment:
+@contextmanager
+def _validation_tree(
+    task: Task, commit: str, services: Services
+) -> Iterator[tuple[Path, Environment, Callable[[], None]]]:
+    """Where candidates are tested: a SWE-bench task's tree installed at its own commit (as
+    ``eval`` has it), else a worktree with the local interpreter; and how to reset it."""
     if task.kind == "swebench":
-        return environment_for_task(task, services.workspace, services.environments)
-    return Environment.from_python(services.local_python, Recipe(python="", log_parser="pytest"))
+        with installed_task(task, services.workspace, services.environments) as layer:
+            yield layer.tree, layer.env, layer.reset
+        return
+    local = Environment.from_python(services.local_python, Recipe(python="", log_parser="pytest"))
+    with services.workspace.checkout(task.repo, commit) as tree:
+        yield tree, local, functools.partial(services.workspace.reset, tree, commit)
 
 
 def _result(

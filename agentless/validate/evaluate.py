@@ -292,6 +292,23 @@ def environment_for_task(
     return envs.get(setup.spec, workspace.mirror(task.repo), commit)
 
 
+@contextlib.contextmanager
+def installed_task(
+    task: Task,
+    workspace: Workspace,
+    envs: EnvironmentManager,
+    recipes: Mapping[str, Recipe] | None = None,
+) -> Iterator[InstalledTree]:
+    """A SWE-bench task's tree at its base commit, installed over its shared environment
+    (as ``eval`` tests it), held for the block. Raises ``EnvironmentBuildError``."""
+    setup = task_setup(task, workspace, recipes)
+    env_commit = workspace.resolve(task.repo, setup.env_commit)
+    shared = envs.get(setup.spec, workspace.mirror(task.repo), env_commit)
+    commit = workspace.resolve(task.repo, task.base_commit)
+    with envs.installed(setup.spec, shared, workspace.mirror(task.repo), commit) as layer:
+        yield layer
+
+
 def patch_digest(patch: str | None) -> str:
     """A short hash of a patch (``none`` for a missing one): resume compares it."""
     if patch is None:
