@@ -190,6 +190,10 @@ class Evaluator:
         shared = self._shared_environment(task, setup, result, notes)
         mirror = self.workspace.mirror(task.repo)
         commit = self.workspace.resolve(task.repo, task.base_commit)
+        missing = self.workspace.missing_files(task.repo, commit)
+        if missing:
+            # A partial mirror (large blobs left out): tests that read them cannot pass here.
+            notes.add(f"files missing from the mirror: {', '.join(missing)}")
         with self.envs.installed(setup.spec, shared, mirror, commit) as layer:
             result.install_reused, result.install_seconds = layer.reused, layer.seconds
             notes.add(
@@ -199,7 +203,10 @@ class Evaluator:
         if run is None:
             return None
         (folder / "test_output.txt").write_text(run.log, encoding="utf-8")
-        return self._grade(task, setup, run, result)
+        grade = self._grade(task, setup, run, result)
+        if missing and not grade.resolved:
+            result.detail += f" (the mirror lacks {len(missing)} file(s): {', '.join(missing[:3])})"
+        return grade
 
     def _test(
         self,
