@@ -19,7 +19,7 @@ swebench = pytest.importorskip("swebench", reason="swebench 5.0.2 (the dev extra
 
 from swebench.harness.grading import get_eval_report, get_logs_eval  # noqa: E402
 from swebench.harness.log_parsers import PARSER_REGISTRY  # noqa: E402
-from swebench.types import TestSpec  # noqa: E402
+from swebench import types as swebench_types  # noqa: E402
 
 from agentless.tasks import Task, load_tasks  # noqa: E402
 from agentless.validate.evaluate import (  # noqa: E402
@@ -44,8 +44,10 @@ PYTHON_PARSERS = sorted(
 )  # fmt: skip
 
 
-def _spec(parser: str, f2p: list[str], p2p: list[str], iid: str = "o__r-1") -> TestSpec:
-    return TestSpec(
+def _spec(
+    parser: str, f2p: list[str], p2p: list[str], iid: str = "o__r-1"
+) -> swebench_types.TestSpec:
+    return swebench_types.TestSpec(
         instance_id=iid,
         image="",
         eval_script_list=[],
@@ -99,7 +101,9 @@ def _lists(statuses: dict[str, str]) -> tuple[list[str], list[str]]:
     return f2p, p2p
 
 
-def _their_report(spec: TestSpec, patch: str | None, log_path: Path) -> dict[str, Any]:
+def _their_report(
+    spec: swebench_types.TestSpec, patch: str | None, log_path: Path
+) -> dict[str, Any]:
     prediction = {"instance_id": spec.instance_id, "model_patch": patch, "model_name_or_path": "m"}
     return get_eval_report(spec, prediction, str(log_path), include_tests_status=True)
 
