@@ -17,9 +17,9 @@ import pytest
 
 swebench = pytest.importorskip("swebench", reason="swebench 5.0.2 (the dev extra) is not installed")
 
+from swebench import types as swebench_types  # noqa: E402
 from swebench.harness.grading import get_eval_report, get_logs_eval  # noqa: E402
 from swebench.harness.log_parsers import PARSER_REGISTRY  # noqa: E402
-from swebench import types as swebench_types  # noqa: E402
 
 from agentless.tasks import Task, load_tasks  # noqa: E402
 from agentless.validate.evaluate import (  # noqa: E402
