@@ -14,7 +14,7 @@ this order:
     read-only at its own place (paths under ``/tmp`` would be hidden otherwise).
 ``--loopback``
     bring ``lo`` up (a new network namespace starts with it down).
-``--blackhole CIDR`` (repeatable)
+``--blackhole CIDR`` (repeatable; inside a new network namespace)
     route the range into ``lo``, where packets to non-local addresses are dropped: connects
     there time out as on a real network instead of failing with "network unreachable".
 ``--memory BYTES``
@@ -280,8 +280,8 @@ def _setup(options: dict[str, list[str]]) -> None:
         _isolate_filesystem(options["--isolate-fs"], options.get("--readable", []))
     if "--loopback" in options:
         _loopback_up()
-        for cidr in options.get("--blackhole", []):
-            _blackhole(cidr)
+    for cidr in options.get("--blackhole", []):
+        _blackhole(cidr)
     if "--isolate-fs" in options:
         os.makedirs(os.environ.get("HOME", "/tmp/home"), exist_ok=True)
     for spec in options.get("--fixture", []):
