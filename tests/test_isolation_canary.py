@@ -243,3 +243,40 @@ def test_the_next_start_removes_what_a_killed_run_left(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert str(tree) not in listing
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_sigterm_and_ctrl_c_stop_tests_and_remove_worktrees(tmp_path: Path, signum: int) -> None:
+    token = f"canary{uuid.uuid4().hex}"
+    repo = tmp_path / "project"
+    make_repo(repo, {"a.py": "x = 1\n"})
+    ready = tmp_path / "checked-out"
+    agent = _start_agentless(
+        f"""
+        import pathlib, sys
+        from agentless.repo.workspace import Workspace
+        from agentless.validate import procs
+        from agentless.validate.sandbox import Sandbox
+        ws = Workspace(pathlib.Path({str(tmp_path / "cache")!r}))
+        try:
+            with procs.stop_on_signals(), ws.checkout({str(repo)!r}) as tree:
+                pathlib.Path({str(ready)!r}).write_text(str(tree))
+                Sandbox(timeout=600).run(
+                    [sys.executable, "-c", "import time; time.sleep(600)  # {token}"], cwd=tree)
+        except procs.Stopped:
+            sys.exit(130)
+        """,
+        tmp_path,
+    )
+    try:
+        assert _wait_for(lambda: ready.exists() and bool(_processes_with(token)), 60)
+        tree = Path(ready.read_text())
+        agent.send_signal(signum)
+        assert agent.wait(timeout=20) == 130
+        assert not _processes_with(token), "the test kept running after the signal"
+        assert not tree.exists(), "the worktree was left behind"
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+        for pid in _processes_with(token):
+            os.kill(pid, signal.SIGKILL)

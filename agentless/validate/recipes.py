@@ -528,7 +528,12 @@ REGISTRY: dict[str, dict[str, Recipe]] = {
         **_each(_versions("1.13 1.14"), _SYMPY_NEW),
     },
     "astropy/astropy": {
-        **_each(_versions("0.1 0.2 0.3 0.4 1.1 1.2 1.3"), _ASTROPY_OLD),
+        **_each(_versions("0.1 0.2 0.3 0.4 1.1 1.2"), _ASTROPY_OLD),
+        # "1.3" rows are astropy 3.1 development commits whose astropy_helpers submodule
+        # (commit 7f11678c, after helpers v3.0.2) is fetched from GitHub, which is not
+        # reachable: the release is installed from the registry, and ah_bootstrap takes an
+        # installed astropy-helpers before it tries to download one.
+        "1.3": replace(_ASTROPY_OLD, packages=(*_ASTROPY_OLD.packages, "astropy-helpers==3.0.2")),
         **_each(_versions("3.0 3.1 3.2"), replace(_ASTROPY, build_constraints=())),
         **_each(_versions("4.1 4.2 4.3 5.0 5.1 5.2"), _ASTROPY),
         "v5.3": replace(_ASTROPY, python="3.10"),
