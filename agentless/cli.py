@@ -229,7 +229,8 @@ def eval_command(
     click.echo(
         f"{summary['resolved_instances']}/{submitted} resolved; "
         f"unresolved: {summary['unresolved_instances']} "
-        f"({len(summary['ungraded_ids'])} not gradable), "
+        f"({len(summary['ungraded_ids'])} not gradable, "
+        f"{summary['infra_failure_instances']} likely environment faults), "
         f"empty_patch: {summary['empty_patch_instances']}, "
         f"error: {len(summary['patch_error_ids'])}, "
         f"environment failure: {len(summary['environment_failure_ids'])}, "
