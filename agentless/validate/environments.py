@@ -387,6 +387,7 @@ class _Builder:
         self._copy_source(source, commit)
         self._make_layer_venv(shared)
         self.install(_venv_python(self.venv), self.src)
+        self._current_env_for_tox()
         products = _git(
             ["ls-files", "--others", "--ignored", "--exclude-standard", "--directory"], self.src
         ).splitlines()
@@ -412,6 +413,19 @@ class _Builder:
         chain = f"import site; site.addsitedir({shared_site!r}, set())\n"
         (layer_site / _CHAIN_PTH).write_text(chain, encoding="utf-8")
         _mirror_scripts(shared.bin_dir, self.venv / "bin")
+
+    def _current_env_for_tox(self) -> None:
+        """``tox --current-env`` runs ``.tox/<env>/bin/python``, a link to the running
+        interpreter. From that path a venv's interpreter does not find its pyvenv.cfg and
+        loses its site-packages (SWE-bench's conda interpreter has none to lose): give the
+        tox environment the venv's pyvenv.cfg and library folder."""
+        for name in self.recipe.tox_envs:
+            env_dir = self.src / ".tox" / name
+            env_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copy(self.venv / "pyvenv.cfg", env_dir / "pyvenv.cfg")
+            if not (env_dir / "lib").exists():
+                (env_dir / "lib").symlink_to(self.venv / "lib", target_is_directory=True)
+            self._write(f"# tox environment {name} points at the layer's interpreter\n")
 
     # --- steps ---
 

@@ -58,17 +58,18 @@ class Edit:
 class Recipe:
     """How to build and test one repository version.
 
-        ``packages`` are pip requirement specifiers installed first; ``requirements`` are files read
-        from the source at the environment commit (missing ones are skipped), minus the projects
-        named in ``exclude`` and minus editable (``-e``) lines; ``constraints`` apply to every
-        install step and ``build_constraints`` to pip's isolated build environments too;
-        ``pre_install`` edits are made in every source copy before installing; ``install`` runs in
-        the source folder (``python`` / ``pip`` mean the environment's), in the shared environment
-        at the environment commit unless ``install_in_base`` is off, and always again in the
-        task's own layer at the task's commit; a dataset row's install command replaces it unless
-    ``keep_install``. ``fixtures`` name helper servers started inside the
-        sandbox (``httpbin``). ``import_roots`` are the folders of a worktree put on
-        ``PYTHONPATH`` when nothing is installed (empty: detected).
+            ``packages`` are pip requirement specifiers installed first; ``requirements`` are files read
+            from the source at the environment commit (missing ones are skipped), minus the projects
+            named in ``exclude`` and minus editable (``-e``) lines; ``constraints`` apply to every
+            install step and ``build_constraints`` to pip's isolated build environments too;
+            ``pre_install`` edits are made in every source copy before installing; ``install`` runs in
+            the source folder (``python`` / ``pip`` mean the environment's), in the shared environment
+            at the environment commit unless ``install_in_base`` is off, and always again in the
+            task's own layer at the task's commit; a dataset row's install command replaces it unless
+        ``keep_install``. ``fixtures`` name helper servers started inside the
+            sandbox (``httpbin``). ``tox_envs`` are tox environments that ``tox --current-env`` maps onto
+    the task's interpreter. ``import_roots`` are the folders of a worktree put on
+            ``PYTHONPATH`` when nothing is installed (empty: detected).
     """
 
     python: str
@@ -86,6 +87,7 @@ class Recipe:
     test_labels: TestLabels = "paths"
     test_env: Mapping[str, str] = field(default_factory=dict)
     fixtures: tuple[str, ...] = ()
+    tox_envs: tuple[str, ...] = ()
     import_roots: tuple[str, ...] = ()
     upgrade_pip: bool = True
     verified: bool = True
@@ -350,6 +352,7 @@ def _sphinx(version: str) -> Recipe:
         pre_install=edits,
         test_cmd=SPHINX,
         log_parser="pytest_v2",
+        tox_envs=("py39",),
         notes="7.2+ also want graphviz (a system package, not installed by us)",
     )
 
