@@ -462,6 +462,10 @@ class _Builder:
     @contextlib.contextmanager
     def _constraints(self, venv: Path) -> Iterator[dict[str, str]]:
         env = procs.build_environment(venv)
+        # setuptools' newer editable installs import a flat-layout project through a finder
+        # hook, under which some suites resolve modules differently (pylint's tests do);
+        # "compat" puts the project folder on sys.path, as SWE-bench's installs did.
+        env.setdefault("PIP_CONFIG_SETTINGS", "editable_mode=compat")
         files: list[str] = []
         try:
             for variable, pins in (

@@ -263,7 +263,7 @@ _XARRAY_OPTIONAL = (
     "bottleneck<1.4", "cftime<1.6.4", "sparse<0.15", "netCDF4<1.7", "h5netcdf<1.2",
     "h5py<3.10", "zarr<2.16", "toolz", "hypothesis", "pint<0.22", "matplotlib<3.8",
     "seaborn<0.13", "pooch", "numexpr<2.9", "fsspec<2023.10", "distributed==2022.8.1",
-    "pytest-env", "pytest-timeout",
+    "pytest-env", "pytest-timeout", "numbagg<0.3", "numba<0.57",
 )  # fmt: skip
 _XARRAY = Recipe(
     python="3.10",
