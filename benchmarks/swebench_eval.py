@@ -132,8 +132,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def outcome_of(summary: dict[str, Any], iid: str) -> str:
-    for name in ("resolved", "unresolved", "empty_patch", "error", "infrastructure_failure"):
-        if iid in summary.get(f"{name}_ids", []):
+    for key, name in (
+        ("resolved_ids", "resolved"),
+        ("ungraded_ids", "unresolved (not gradable)"),
+        ("unresolved_ids", "unresolved"),
+        ("empty_patch_ids", "empty_patch"),
+        ("environment_failure_ids", "environment failure"),
+        ("error_ids", "error"),
+    ):
+        if iid in summary.get(key, []):
             return name
     return "-"
 
