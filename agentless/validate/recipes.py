@@ -349,8 +349,9 @@ def _sphinx(version: str) -> Recipe:
         python="3.10" if version in ("8.0", "8.1") else "3.9",
         install="python -m pip install -e .[test]",
         packages=("tox==4.16.0", "tox-current-env==0.0.11", "Jinja2==3.0.3"),
-        # SWE-bench's images predate Pygments 2.19, whose LaTeX output some tests compare.
-        constraints=("Pygments<2.19",),
+        # SWE-bench's images predate Pygments 2.19 (whose LaTeX output some tests compare)
+        # and docutils 0.22 (which removed docutils.utils.roman, imported by sphinx 3.x).
+        constraints=("Pygments<2.19", "docutils<0.22"),
         pre_install=edits,
         test_cmd=SPHINX,
         log_parser="pytest_v2",
