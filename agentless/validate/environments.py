@@ -270,7 +270,8 @@ class EnvironmentManager:
     # --- building -------------------------------------------------------------------------
 
     def _lock(self, path: Path) -> contextlib.AbstractContextManager[None]:
-        return file_lock(path)
+        # Waiting for another worker's long build must not outlast a stop.
+        return file_lock(path, while_waiting=procs.check_not_stopping)
 
     def _open_layer(
         self, spec: EnvSpec, shared: Environment, folder: Path, source: Path, commit: str
