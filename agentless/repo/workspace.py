@@ -76,7 +76,7 @@ def _repository_in(path: Path) -> Path | None:
     return children[0] if len(children) == 1 else None
 
 
-def _missing_paths(mirror: Path, sha: str) -> list[str]:
+def missing_paths(mirror: Path, sha: str) -> list[str]:
     """Paths whose blobs are absent (``ls-tree -l`` prints a non-numeric size for them)."""
     proc = run_git(
         ["ls-tree", "-r", "-l", "-z", "--full-tree", sha], git_dir=mirror, what="git ls-tree"
@@ -98,6 +98,19 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def exclude_missing(work_tree: Path, missing: Sequence[str]) -> None:
+    """Leave ``missing`` paths (blobs a partial clone lacks) out of ``work_tree``'s checkout,
+    so that checkouts and resets work; tests that read them will fail."""
+    if not missing:
+        return
+    patterns = ["/*", *(f"!/{_escape_pattern(p)}" for p in missing)]
+    run_git(
+        ["sparse-checkout", "set", "--no-cone", *patterns],
+        cwd=work_tree,
+        what=f"excluding {len(missing)} file(s) missing from the mirror",
+    )
 
 
 def _escape_pattern(path: str) -> str:
@@ -287,7 +300,7 @@ class Workspace:
         ``checkout`` leaves them out of the worktree (sparse checkout) instead of failing;
         tests that read them will fail, and callers can report why.
         """
-        return _missing_paths(self.mirror(repo), self.resolve(repo, commit))
+        return missing_paths(self.mirror(repo), self.resolve(repo, commit))
 
     def reset(self, path: Path, commit: str = "HEAD") -> None:
         """Put a worktree back to ``commit``: tracked changes undone, untracked files removed."""
@@ -417,14 +430,7 @@ class Workspace:
         return sha
 
     def _populate(self, mirror: Path, path: Path, sha: str) -> None:
-        missing = _missing_paths(mirror, sha)
-        if missing:
-            patterns = ["/*", *(f"!/{_escape_pattern(p)}" for p in missing)]
-            run_git(
-                ["sparse-checkout", "set", "--no-cone", *patterns],
-                cwd=path,
-                what=f"excluding {len(missing)} file(s) missing from the mirror",
-            )
+        exclude_missing(path, missing_paths(mirror, sha))
         run_git(["reset", "--hard", "--quiet", sha], cwd=path, what=f"checking out {sha[:12]}")
 
     def _remove_worktree(self, source: RepoSource, mirror: Path, path: Path) -> None:

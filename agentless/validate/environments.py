@@ -42,8 +42,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from agentless.errors import EnvironmentBuildError
+from agentless.errors import EnvironmentBuildError, RepoError
 from agentless.repo.locks import file_lock
+from agentless.repo.workspace import exclude_missing, missing_paths
 from agentless.validate import procs
 from agentless.validate.interpreters import find_python
 from agentless.validate.recipes import BUILD_INPUTS, Recipe
@@ -310,7 +311,11 @@ class EnvironmentManager:
             _builder=builder,
         )
         if reused:
-            layer.reset()  # a run killed before its own reset left changes behind
+            try:
+                layer.reset()  # a run killed before its own reset left changes behind
+            except EnvironmentBuildError:
+                ready.unlink()  # a layer that cannot be put back is built again
+                return self._open_layer(spec, shared, folder, source, commit)
         return layer
 
     def _build(self, spec: EnvSpec, source: Path, commit: str) -> None:
@@ -434,6 +439,13 @@ class _Builder:
         # A full clone (objects hard-linked when possible) keeps tags, which version tools
         # such as setuptools_scm read during the install.
         self._step(["git", "clone", "--quiet", "--no-checkout", str(source), str(self.src)])
+        missing = missing_paths(self.src / ".git", commit)
+        if missing:
+            self._write(f"# left out, missing from the mirror: {', '.join(missing)}\n")
+            try:
+                exclude_missing(self.src, missing)
+            except RepoError as exc:
+                raise EnvironmentBuildError(str(exc)) from None
         self._step(["git", "-c", "advice.detachedHead=false", "checkout", "--quiet", commit],
                    cwd=self.src)  # fmt: skip
         self._pre_install()

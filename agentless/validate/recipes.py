@@ -98,6 +98,11 @@ class Recipe:
         data = asdict(self)
         for name in ("notes", "verified", "test_cmd", "log_parser", "test_labels", "fixtures"):
             data.pop(name)
+        # Fields added after environments were built count only when set, so that those
+        # environments stay valid.
+        for name in _LATER_FIELDS:
+            if not data[name]:
+                data.pop(name)
         data["test_env"] = sorted(self.test_env.items())
         text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:8]
@@ -107,6 +112,9 @@ class Recipe:
         """The install leaves the code in place (``-e``, ``develop``): a patch to plain
         source files needs no new install."""
         return bool(re.search(r"(^|\s)(-e|--editable|develop)(\s|$)", self.install))
+
+
+_LATER_FIELDS = ("tox_envs",)
 
 
 def _each(versions: Iterable[str], recipe: Recipe) -> dict[str, Recipe]:
