@@ -121,6 +121,10 @@ def handle_errors(func: F) -> F:
         except AgentlessError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
+        except KeyboardInterrupt:
+            # Running tests and builds were killed and worktrees removed on the way out.
+            click.echo("interrupted", err=True)
+            sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
 
@@ -193,6 +197,11 @@ def doctor(
 )
 @click.option("--no-resume", is_flag=True, help="Re-evaluate instances already in --out.")
 @wait_option
+@click.option(
+    "--last-wins",
+    is_flag=True,
+    help="When an instance id has several predictions, use the last (default: an error).",
+)
 @config_option
 @handle_errors
 def eval_command(
@@ -208,14 +217,18 @@ def eval_command(
     no_isolation: bool,
     no_resume: bool,
     wait: bool,
+    last_wins: bool,
     config_path: Path | None,
 ) -> None:
     """Grade predictions on SWE-bench-style tasks with their own tests, as SWE-bench does.
 
     Writes <out>/<instance>/report.json (SWE-bench schema), the test logs, and
     <out>/summary.json; a second run skips instances already graded with the same patch.
+    Exit code 0 only when every submitted prediction got a verdict (resolved, unresolved or
+    empty); 1 when some could not be evaluated (patch or environment errors, unknown ids).
     """
     from agentless.runner import run_evaluation
+    from agentless.validate.evaluate import verdict_complete
 
     config = build_config(
         config_path,
@@ -233,14 +246,28 @@ def eval_command(
     )
     ids = split_ids(instances)
     summary = run_evaluation(
-        dataset, predictions, config, instances=ids, resume=not no_resume, wait=wait
+        dataset,
+        predictions,
+        config,
+        instances=ids,
+        resume=not no_resume,
+        wait=wait,
+        last_wins=last_wins,
     )
-    counts = ("resolved", "unresolved", "empty_patch", "error", "infrastructure_failure")
+    submitted = len(summary["submitted_ids"]) - len(summary["unknown_ids"])
     click.echo(
-        f"{summary['resolved_instances']}/{summary['total_instances']} resolved; "
-        + ", ".join(f"{name}: {summary[f'{name}_instances']}" for name in counts)
-        + f"; summary: {out_dir / 'summary.json'}"
+        f"{summary['resolved_instances']}/{submitted} resolved; "
+        f"unresolved: {summary['unresolved_instances']} "
+        f"({len(summary['ungraded_ids'])} not gradable, "
+        f"{summary['infra_failure_instances']} likely environment faults), "
+        f"empty_patch: {summary['empty_patch_instances']}, "
+        f"error: {len(summary['patch_error_ids'])}, "
+        f"environment failure: {len(summary['environment_failure_ids'])}, "
+        f"unknown ids: {len(summary['unknown_ids'])}, "
+        f"without prediction: {len(summary['incomplete_ids'])}; "
+        f"summary: {out_dir / 'summary.json'}"
     )
+    sys.exit(0 if verdict_complete(summary) else 1)
 
 
 @main.command("apply")

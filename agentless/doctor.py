@@ -50,7 +50,7 @@ class Interpreter:
 
 def run_checks(config: ModelConfig) -> list[Check]:
     """All checks, endpoint first."""
-    return [*check_endpoint(config), check_git(), check_network_namespace(), check_pythons()]
+    return [*check_endpoint(config), check_git(), *check_isolation(), check_pythons()]
 
 
 def render(checks: list[Check]) -> Iterator[str]:
@@ -176,24 +176,89 @@ def check_git() -> Check:
     return Check("git", True, result.stdout.strip())
 
 
-def check_network_namespace() -> Check:
-    """Tests run without network: ``unshare -n`` (root) or ``unshare -rn`` (user namespace)."""
-    fix = (
-        "run as root, or enable unprivileged user namespaces "
-        "(sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces > 0); in a "
-        "container add --cap-add SYS_ADMIN; only if you accept the risk, set "
-        "validate.isolation = false"
+_ISOLATION_FIX = (
+    "install bubblewrap (apt-get install bubblewrap) or util-linux `unshare`, and run as "
+    "root or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, "
+    "user.max_user_namespaces > 0); in a container add --cap-add SYS_ADMIN"
+)
+# Run inside the sandbox: what it can reach, write and see.
+_PROBE = """
+import errno, os, socket, sys
+sock = socket.socket()
+sock.settimeout(3)
+code = sock.connect_ex(("192.0.2.1", 80))
+print("network", errno.errorcode.get(code, code))
+try:
+    open(sys.argv[1], "w").write("escaped")
+    print("outside written")
+except OSError as exc:
+    print("outside", errno.errorcode.get(exc.errno, exc.errno))
+print("pids", len([p for p in os.listdir("/proc") if p.isdigit()]))
+"""
+
+
+def check_isolation() -> list[Check]:
+    """Network, file-system and process isolation, as a probe inside the sandbox finds them."""
+    import sys
+    import tempfile
+
+    from agentless.errors import SandboxUnavailableError
+    from agentless.repo.workspace import default_cache_dir
+    from agentless.validate.sandbox import Sandbox
+
+    sandbox = Sandbox(timeout=60)
+    try:
+        mode = sandbox.isolation
+    except SandboxUnavailableError as exc:
+        return [Check("isolation", False, str(exc).split(". Install")[0], _ISOLATION_FIX)]
+    cache = default_cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="doctor-", dir=cache) as folder:
+        worktree = Path(folder) / "worktree"
+        worktree.mkdir()
+        outside = Path(folder) / "outside.txt"
+        result = sandbox.run([sys.executable, "-c", _PROBE, str(outside)], cwd=worktree)
+        escaped = outside.exists()
+    found = dict(line.split(" ", 1) for line in result.output.splitlines() if " " in line)
+    return [
+        _network_check(mode, found.get("network", "")),
+        _filesystem_check(mode, escaped, found.get("outside", "")),
+        _process_check(mode, found.get("pids", "")),
+    ]
+
+
+def _network_check(mode: str, verdict: str) -> Check:
+    if verdict == "ENETUNREACH":
+        return Check("network", True, f"loopback only ({mode}): outside addresses unreachable")
+    return Check(
+        "network", False, f"a sandboxed connect gave {verdict or 'nothing'}", _ISOLATION_FIX
     )
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        return Check("isolation", False, "unshare not found (util-linux)", "install util-linux")
-    errors = []
-    for flags, how in (("-n", "as this user"), ("-rn", "in a user namespace")):
-        result = _run([unshare, flags, "true"], timeout=10)
-        if result is not None and result.returncode == 0:
-            return Check("isolation", True, f"network namespaces work (unshare {flags}, {how})")
-        errors.append(result.stderr.strip() if result is not None else "timed out")
-    return Check("isolation", False, f"cannot create a network namespace: {errors[-1]}", fix)
+
+
+def _filesystem_check(mode: str, escaped: bool, verdict: str) -> Check:
+    if escaped or verdict == "written":
+        return Check(
+            "filesystem", False, f"a sandboxed write outside the worktree landed ({mode})",
+            _ISOLATION_FIX,
+        )  # fmt: skip
+    return Check(
+        "filesystem",
+        True,
+        f"read-only outside the worktree, private /tmp and HOME ({mode}; a write gave {verdict})",
+    )
+
+
+def _process_check(mode: str, pids: str) -> Check:
+    count = int(pids) if pids.isdigit() else -1
+    if 0 < count <= 10:
+        return Check(
+            "processes",
+            True,
+            f"own PID namespace ({count} processes visible), killed with agentless ({mode})",
+        )
+    return Check(
+        "processes", False, f"{pids or 'no'} processes visible in the sandbox", _ISOLATION_FIX
+    )
 
 
 # --- Python interpreters ------------------------------------------------------------------

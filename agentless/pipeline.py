@@ -17,7 +17,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +41,7 @@ from agentless.validate.candidates import (
     user_test_command,
 )
 from agentless.validate.environments import Environment, EnvironmentManager
-from agentless.validate.evaluate import environment_for_task
+from agentless.validate.evaluate import installed_task
 from agentless.validate.recipes import Recipe
 from agentless.validate.sandbox import Sandbox
 from agentless.validate.validators import find_regression_tests
@@ -329,8 +329,7 @@ def _check(
     services: Services,
     journal: Journal,
 ) -> dict[str, PatchChecks]:
-    with services.workspace.checkout(task.repo, commit) as tree:
-        env = _environment(task, services)
+    with _validation_tree(task, commit, services) as (tree, env, reset):
         plan = ValidationPlan(
             tree=tree,
             env=env,
@@ -341,7 +340,7 @@ def _check(
             test_command=user_test_command(task.test_cmd) if task.test_cmd else None,
             reproduction_script=script,
             timeout=config.validate_.script_timeout,
-            reset=functools.partial(services.workspace.reset, tree, commit),
+            reset=reset,
             progress=functools.partial(journal.stage, "validate"),
         )
         return check_patches(plan, patches)
@@ -361,12 +360,21 @@ def _validation_key(
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def _environment(task: Task, services: Services) -> Environment:
+@contextmanager
+def _validation_tree(
+    task: Task, commit: str, services: Services
+) -> Iterator[tuple[Path, Environment, Callable[[], None]]]:
+    """Where candidates are tested: a SWE-bench task's tree installed at its own commit (as
+    ``eval`` has it), else a worktree with the local interpreter; and how to reset it."""
     if task.kind == "swebench":
-        return environment_for_task(
+        with installed_task(
             task, services.workspace, services.environments, services.recipes
-        )
-    return Environment.from_python(services.local_python, Recipe(python="", log_parser="pytest"))
+        ) as layer:
+            yield layer.tree, layer.env, layer.reset
+        return
+    local = Environment.from_python(services.local_python, Recipe(python="", log_parser="pytest"))
+    with services.workspace.checkout(task.repo, commit) as tree:
+        yield tree, local, functools.partial(services.workspace.reset, tree, commit)
 
 
 def _result(

@@ -1,7 +1,8 @@
 """SWE-bench evaluation benchmark: gold (cold, then warm), empty and deliberately wrong patches.
 
     .venv/bin/python benchmarks/swebench_eval.py DATASET --out DIR [--mirrors DIR]
-        [--instances ID ...] [--workers N] [--phases gold,warm,empty,wrong] [--markdown]
+        [--instances ID ...] [--repos OWNER/NAME,...] [--workers N]
+        [--phases gold,warm,empty,wrong] [--markdown]
 
 Phases, each writing ``agentless eval`` output under ``DIR/<phase>/``:
 
@@ -12,8 +13,9 @@ Phases, each writing ``agentless eval`` output under ``DIR/<phase>/``:
 - ``wrong``: for each instance, a patch that applies but fixes nothing (a comment appended to
   the first file the gold patch edits; none may resolve).
 
-Prints per instance the outcome of each phase and the seconds spent (environment + tests),
-and the totals; ``--markdown`` prints the table for the README.
+Prints per instance the outcome of each phase and the seconds spent (shared environment +
+the task's own install at its commit + tests), the totals and the figures per repository;
+``--markdown`` prints the tables for the README.
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--mirrors", type=Path)
     parser.add_argument("--instances", nargs="*", default=[])
+    parser.add_argument("--repos", default="", help="only these repositories (comma-separated)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--env-dir", type=Path, help="environment cache (default: OUT/envs)")
     parser.add_argument("--cache-dir", type=Path, help="mirrors/worktrees (default: OUT/cache)")
@@ -103,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     args.env_dir = args.env_dir or args.out / "envs"
     args.cache_dir = args.cache_dir or args.out / "cache"
     tasks = select_instances(load_tasks(args.dataset), args.instances or None)
+    if args.repos:
+        tasks = [task for task in tasks if task.repo in args.repos.split(",")]
     ids = [task.instance_id for task in tasks]
     workspace = Workspace(args.cache_dir, mirrors_dir=args.mirrors)
 
@@ -121,46 +126,90 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {phase}", file=sys.stderr, flush=True)
         summaries[phase] = run_phase(args, phase, predictions, ids)
 
-    report(summaries, ids, args.out, markdown=args.markdown)
+    report(summaries, tasks, args.out, markdown=args.markdown)
     (args.out / "benchmark.json").write_text(json.dumps(summaries, indent=2) + "\n")
     return 0
 
 
 def outcome_of(summary: dict[str, Any], iid: str) -> str:
-    for name in ("resolved", "unresolved", "empty_patch", "error", "infrastructure_failure"):
-        if iid in summary.get(f"{name}_ids", []):
+    for key, name in (
+        ("resolved_ids", "resolved"),
+        ("ungraded_ids", "unresolved (not gradable)"),
+        ("unresolved_ids", "unresolved"),
+        ("empty_patch_ids", "empty_patch"),
+        ("environment_failure_ids", "environment failure"),
+        ("error_ids", "error"),
+    ):
+        if iid in summary.get(key, []):
             return name
     return "-"
 
 
-def report(summaries: dict[str, dict[str, Any]], ids: list[str], out: Path, markdown: bool) -> None:
-    phases = list(summaries)
-    head = ["instance", *phases, "cold s (env+test)", "warm s (env+test)"]
-    rows = []
-    for iid in ids:
-        cells = [iid, *(outcome_of(summaries[p], iid) for p in phases)]
-        for phase in ("gold", "warm"):
-            seconds = summaries.get(phase, {}).get("seconds", {}).get(iid)
-            cells.append(f"{seconds['env']:.1f}+{seconds['test']:.1f}" if seconds else "-")
-        rows.append(cells)
+def _seconds(summary: dict[str, Any], iid: str) -> str:
+    s = summary.get("seconds", {}).get(iid)
+    if not s:
+        return "-"
+    return f"{s['env']:.1f}+{s.get('install', 0.0) + s.get('reinstall', 0.0):.1f}+{s['test']:.1f}"
+
+
+def _table(head: list[str], rows: list[list[str]], markdown: bool) -> None:
     if markdown:
         print("| " + " | ".join(head) + " |")
         print("|" + "---|" * len(head))
         for cells in rows:
             print("| " + " | ".join(cells) + " |")
-    else:
-        widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
-        for cells in [head, *rows]:
-            print("  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)))
+        return
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    for cells in [head, *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)))
+
+
+def report(
+    summaries: dict[str, dict[str, Any]], tasks: list[Task], out: Path, markdown: bool
+) -> None:
+    phases = list(summaries)
+    head = ["instance", *phases, "cold s (env+install+test)", "warm s (env+install+test)"]
+    rows = []
+    for task in tasks:
+        iid = task.instance_id
+        cells = [iid, *(outcome_of(summaries[p], iid) for p in phases)]
+        cells += [_seconds(summaries.get(phase, {}), iid) for phase in ("gold", "warm")]
+        rows.append(cells)
+    _table(head, rows, markdown)
+    print()
+    _table(*by_repository(summaries, tasks), markdown)
+    print()
     for phase, summary in summaries.items():
-        seconds = summary.get("seconds", {}).values()
+        seconds = list(summary.get("seconds", {}).values())
         total = sum(s["total"] for s in seconds)
+        installs = [s["install"] for s in seconds if not s.get("install_reused", True)]
         print(
-            f"{phase}: {summary['resolved_instances']}/{summary['total_instances']} resolved, "
-            f"{summary['error_instances']} error, "
-            f"{summary['infrastructure_failure_instances']} infrastructure; {total:.0f}s "
+            f"{phase}: {summary['resolved_instances']}/{len(summary['submitted_ids'])} resolved, "
+            f"{summary['error_instances']} error "
+            f"({len(summary.get('environment_failure_ids', []))} environment); {total:.0f}s in "
+            f"all, {total / max(1, len(seconds)):.1f}s per instance; {len(installs)} task "
+            f"installs, {sum(installs) / max(1, len(installs)):.1f}s each "
             f"(output {out / phase})"
         )
+
+
+def by_repository(
+    summaries: dict[str, dict[str, Any]], tasks: list[Task]
+) -> tuple[list[str], list[list[str]]]:
+    """Per repository: instances, resolved per phase, mean cold and warm seconds."""
+    phases = list(summaries)
+    head = ["repository", "rows", *phases, "cold s/instance", "warm s/instance"]
+    rows = []
+    for repo in sorted({task.repo for task in tasks}):
+        ids = [task.instance_id for task in tasks if task.repo == repo]
+        cells = [repo, str(len(ids))]
+        cells += [str(sum(outcome_of(summaries[p], i) == "resolved" for i in ids)) for p in phases]
+        for phase in ("gold", "warm"):
+            seconds = [summaries.get(phase, {}).get("seconds", {}).get(i) for i in ids]
+            known = [s["total"] for s in seconds if s]
+            cells.append(f"{sum(known) / len(known):.1f}" if known else "-")
+        rows.append(cells)
+    return head, rows
 
 
 if __name__ == "__main__":

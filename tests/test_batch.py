@@ -183,10 +183,10 @@ def test_worktrees_of_a_killed_process_are_swept_and_busy_ones_kept(tmp_path: Pa
     abandoned = Path(holder.stdout.readline().strip())
     workspace = Workspace(cache)
     with workspace.checkout(repo) as busy:
-        assert workspace.sweep_abandoned() == 0  # the other process still holds its tree
+        assert workspace.sweep_abandoned() == []  # the other process still holds its tree
         holder.send_signal(signal.SIGKILL)
         holder.wait()
         assert abandoned.is_dir()
-        assert workspace.sweep_abandoned() == 1
+        assert len(workspace.sweep_abandoned()) == 1
         assert not abandoned.exists() and busy.is_dir()
     assert list((cache / "worktrees").glob("*/*")) == []

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from agentless.cli import main
-from agentless.doctor import check_network_namespace, discover_pythons
+from agentless.doctor import check_isolation, discover_pythons
 from agentless.testing import ScriptedServer
 
 KEY_VARS = {"OPENAI_API_KEY": None, "OPENAI_BASE_URL": None, "AGENTLESS_MODEL": None}
@@ -32,8 +32,8 @@ def lines_for(output: str, name: str) -> list[str]:
 
 
 def test_passes_against_the_test_server() -> None:
-    if not check_network_namespace().ok:
-        pytest.skip("this machine cannot create network namespaces")
+    if not all(check.ok for check in check_isolation()):
+        pytest.skip("this machine cannot isolate tests")
     with ScriptedServer() as srv:
         # A real process, as a user would run it.
         result = subprocess.run(
@@ -45,7 +45,7 @@ def test_passes_against_the_test_server() -> None:
         )
         assert [r.path for r in srv.requests] == ["/v1/models", "/v1/chat/completions"]
     assert result.returncode == 0, result.stdout + result.stderr
-    for name in ("models", "completion", "git", "isolation", "python"):
+    for name in ("models", "completion", "git", "network", "filesystem", "processes", "python"):
         [line] = lines_for(result.stdout, name)
         assert line.startswith("OK"), line
     assert "ms" in lines_for(result.stdout, "completion")[0]
@@ -129,3 +129,14 @@ def test_password_in_the_base_url_is_not_printed() -> None:
             _code, output = doctor("--base-url", url, "--model", model)
             assert "listed at http://127.0.0.1" in output
             assert "s3cr3t-pw" not in output
+
+
+def test_isolation_fails_without_bubblewrap_or_unshare(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))  # neither bwrap nor unshare
+    [check] = check_isolation()
+    assert not check.ok and check.name == "isolation"
+    assert "bubblewrap" in check.fix

@@ -81,10 +81,16 @@ def test_grade_log_resolves_and_rejects() -> None:
 def test_logs_that_cannot_be_graded() -> None:
     timed_out = marked("PASSED a.py::f2p\n", exit_code=None)
     assert END_MARKER not in timed_out
-    assert "markers" in (grade_log(timed_out, "pytest", ["a.py::f2p"], []).problem or "")
+    assert "Timed Out" in (grade_log(timed_out, "pytest", ["a.py::f2p"], []).problem or "")
+    no_end = timed_out.replace(">>>>> Tests Timed Out", "killed")
+    assert "markers" in (grade_log(no_end, "pytest", ["a.py::f2p"], []).problem or "")
 
     crashed = marked("Traceback (most recent call last):\nImportError: x\n", exit_code=4)
     assert "no sign" in (grade_log(crashed, "pytest", [], []).problem or "")
+    missing = grade_log(
+        marked("ModuleNotFoundError: No module named 'x'\n", exit_code=4), "pytest", [], []
+    )
+    assert missing.failure == ("missing_module", "ambiguous")
 
     unreliable = marked("collected 1 item\nPASSED a.py::f2p\n", exit_code=139)
     grade = grade_log(unreliable, "pytest", ["a.py::f2p"], [])
@@ -95,13 +101,14 @@ def test_logs_that_cannot_be_graded() -> None:
 
 def test_report_json_schema() -> None:
     grade = grade_log(marked("PASSED a::b\n"), "pytest", ["a::b"], [])
-    report = instance_report("o__r-1", patch="diff", applied=True, grade=grade)
+    report = instance_report("o__r-1", patch="diff", grade=grade)
     entry = report["o__r-1"]
     assert set(entry) == {
         "patch_is_None",
         "patch_exists",
         "patch_successfully_applied",
         "resolved",
+        "infra_failure",
         "tests_status",
     }
     assert set(entry["tests_status"]) == {
@@ -111,13 +118,19 @@ def test_report_json_schema() -> None:
         "PASS_TO_FAIL",
     }
     assert entry["resolved"] is True
-    none = instance_report("o__r-2", patch=None, applied=False, grade=None)["o__r-2"]
+    none = instance_report("o__r-2", patch=None, grade=None)["o__r-2"]
     assert none == {
         "patch_is_None": True,
         "patch_exists": False,
         "patch_successfully_applied": False,
         "resolved": False,
+        "infra_failure": False,
     }
+    # An ungradable log still gets a report, marked as not applied (as swebench does).
+    ungraded = grade_log(marked("Killed\n", exit_code=137), "pytest", ["a::b"], [])
+    entry = instance_report("o__r-3", patch="diff", grade=ungraded)["o__r-3"]
+    assert entry["patch_successfully_applied"] is False and "tests_status" not in entry
+    assert entry["infra_failure"] is True and entry["infra_failure_reason"] == "out_of_memory"
 
 
 TEST_PATCH = """diff --git a/tests/test_a.py b/tests/test_a.py
@@ -172,7 +185,14 @@ def test_command_from_eval_script_and_assignments() -> None:
     assert command.env == {"PYTHONWARNINGS": "ignore::UserWarning"}
     assert command.argv == ("bin/test", "-C", "--verbose", "sympy/a/tests/test_b.py")
     assert command_from_eval_script("no markers") is None
-    assert parse_command("make test && echo done").argv[:2] == ("bash", "-c")
+    # Shell syntax runs through bash as written; plain commands stay argv.
+    assert parse_command("cp a b && pytest -rA x.py").argv == (
+        "bash",
+        "-c",
+        "cp a b && pytest -rA x.py",
+    )
+    assert parse_command("pytest -rA 'a && b'").argv == ("pytest", "-rA", "a && b")
+    assert parse_command("pytest tests/*.py > out.txt").argv[:2] == ("bash", "-c")
 
 
 def test_registry_and_automatic_recipes(tmp_path: Path) -> None:

@@ -43,10 +43,8 @@ PYTEST_EXPECTED = {
     # The " - message" tail is dropped even when the message itself contains " - ".
     f"{P}test_fail": "FAILED",
     f"{P}TestGroup::test_method_param[2]": "FAILED",
-    # "SKIPPED [1] file:line: reason" names no test; XPASS is not a graded status.
-    # The "____ ERROR at setup of test_error ____" banner reads as "<id> ERROR" under the
-    # same rules; SWE-bench's parser records it too, and no real test id looks like it.
-    "_" * 25: "ERROR",
+    # "SKIPPED [1] file:line: reason" names no test; XPASS is not a graded status; the
+    # "____ ERROR at setup of test_error ____" banner does not start with a status word.
 }
 
 
@@ -67,8 +65,12 @@ def test_pytest_v2_reads_coloured_verbose_logs() -> None:
     log = fixture("pytest_color.log")
     assert "\x1b[" in log
     statuses = parse_pytest_v2(log)
-    # Verbose "id STATUS" lines add the skipped test that the summary only counts.
-    assert statuses == {**PYTEST_EXPECTED, f"{P}test_skip": "SKIPPED"}
+    # As swebench's v2 parser: only FAILED lines lose their " - message" tail, so the
+    # ERROR and XFAIL ids keep it (the datasets' ids for these repositories are written so).
+    expected = {k: v for k, v in PYTEST_EXPECTED.items() if v not in ("ERROR", "XFAIL")}
+    expected[f"{P}test_error - RuntimeError: fixture broke"] = "ERROR"
+    expected[f"{P}test_xfail - known bug"] = "XFAIL"
+    assert statuses == expected
     # The plain parser misses the coloured summary lines.
     assert parse_pytest(log) != statuses
 

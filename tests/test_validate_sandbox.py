@@ -59,6 +59,25 @@ def test_only_loopback_is_reachable(tmp_path: Path, use_bwrap: bool) -> None:
     assert float(seconds) < 1.0  # refused at once, not after a connect timeout
 
 
+@pytest.mark.parametrize("use_bwrap", ISOLATED)
+def test_tarpit_addresses_time_out_as_on_a_real_network(tmp_path: Path, use_bwrap: bool) -> None:
+    code = """
+        import errno, socket, time
+        for address in ("10.255.255.1", "240.1.2.3", "10.255.255.53"):
+            sock = socket.socket()
+            sock.settimeout(0.5)
+            start = time.monotonic()
+            code = sock.connect_ex((address, 80))
+            print(address, errno.errorcode.get(code, code), round(time.monotonic() - start, 1))
+    """
+    result = Sandbox(use_bwrap=use_bwrap, timeout=30).run(python(code), cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line.split()[1:] for line in result.output.splitlines()}
+    assert lines["10.255.255.1"] == ["EAGAIN", "0.5"]  # a timeout, as requests' tests expect
+    assert lines["240.1.2.3"] == ["EAGAIN", "0.5"]
+    assert lines["10.255.255.53"][0] == "ENETUNREACH"  # anything else fails at once
+
+
 @pytest.mark.parametrize("use_bwrap", [*ISOLATED, pytest.param(None, id="no-isolation")])
 def test_time_limit_kills_the_command_and_its_children(
     tmp_path: Path, use_bwrap: bool | None
@@ -117,12 +136,12 @@ def test_memory_cap(tmp_path: Path) -> None:
     assert "MemoryError" in result.output and "allocated" not in result.output
 
 
-@pytest.mark.skipif(not HAS_BWRAP, reason="bwrap not installed")
-def test_bwrap_system_is_read_only_and_worktree_writable(tmp_path: Path) -> None:
+@pytest.mark.parametrize("use_bwrap", ISOLATED)
+def test_system_is_read_only_and_worktree_writable(tmp_path: Path, use_bwrap: bool) -> None:
     worktree = tmp_path / "wt"
     worktree.mkdir()
-    outside = tmp_path / "outside.txt"
-    sandbox = Sandbox(timeout=30)
+    outside = Path(__file__).parent / "outside.txt"  # not under /tmp, which is private
+    sandbox = Sandbox(timeout=30, use_bwrap=use_bwrap)
     code = f"""
         import pathlib
         pathlib.Path("inside.txt").write_text("ok")

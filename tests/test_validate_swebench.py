@@ -80,3 +80,20 @@ def test_empty_and_wrong_patches_resolve_nothing(tmp_path: Path) -> None:
     config = config_for(tmp_path / "wrong", tmp_path / "cache")
     summary = run_evaluation(LITE, str(wrong), config, instances=pick, show_progress=False)
     assert summary["resolved_instances"] == 0
+
+
+VERIFIED = LITE.with_name("verified_dev.jsonl")
+
+
+@pytest.mark.skipif(not VERIFIED.is_file(), reason="verified_dev.jsonl not found")
+def test_verified_pytest_and_requests_rows_resolve_offline(tmp_path: Path) -> None:
+    # pytest's generated version file and requests' httpbin / tarpit tests: installed at the
+    # task's commit, a local httpbin and black-holed addresses, all inside the sandbox.
+    ids = [
+        t.instance_id
+        for t in load_tasks(VERIFIED)
+        if t.repo in ("pytest-dev/pytest", "psf/requests")
+    ]
+    config = config_for(tmp_path / "gold", tmp_path / "cache")
+    summary = run_evaluation(VERIFIED, "gold", config, instances=ids, show_progress=False)
+    assert summary["resolved_ids"] == sorted(ids)

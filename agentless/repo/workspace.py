@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import shutil
 import tempfile
@@ -75,7 +76,7 @@ def _repository_in(path: Path) -> Path | None:
     return children[0] if len(children) == 1 else None
 
 
-def _missing_paths(mirror: Path, sha: str) -> list[str]:
+def missing_paths(mirror: Path, sha: str) -> list[str]:
     """Paths whose blobs are absent (``ls-tree -l`` prints a non-numeric size for them)."""
     proc = run_git(
         ["ls-tree", "-r", "-l", "-z", "--full-tree", sha], git_dir=mirror, what="git ls-tree"
@@ -89,14 +90,25 @@ def _missing_paths(mirror: Path, sha: str) -> list[str]:
     return missing
 
 
+def exclude_missing(work_tree: Path, missing: Sequence[str]) -> None:
+    """Leave ``missing`` paths (blobs a partial clone lacks) out of ``work_tree``'s checkout,
+    so that checkouts and resets work; tests that read them will fail."""
+    if not missing:
+        return
+    patterns = ["/*", *(f"!/{_escape_pattern(p)}" for p in missing)]
+    run_git(
+        ["sparse-checkout", "set", "--no-cone", *patterns],
+        cwd=work_tree,
+        what=f"excluding {len(missing)} file(s) missing from the mirror",
+    )
+
+
 def _escape_pattern(path: str) -> str:
     return re.sub(r"([*?\[\]\\!#])", r"\\\1", path)
 
 
 def default_cache_dir() -> Path:
     """The user's cache folder for agentless (``$XDG_CACHE_HOME/agentless`` or ``~/.cache``)."""
-    import os
-
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "agentless"
 
 
@@ -259,10 +271,10 @@ class Workspace:
         finally:
             owner.unlink(missing_ok=True)
 
-    def sweep_abandoned(self) -> int:
+    def sweep_abandoned(self) -> list[Path]:
         """Remove worktrees whose process died without removing them (killed with SIGKILL,
-        say); returns how many. Worktrees in use, by any process, are left alone."""
-        removed = 0
+        say); returns them. Worktrees in use, by any process, are left alone."""
+        removed: list[Path] = []
         for lock in sorted((self.cache_dir / "worktrees").glob("*/*.lock")):
             path = lock.with_name(lock.name.removesuffix(".lock"))
             try:
@@ -278,7 +290,7 @@ class Workspace:
                             run_git(["worktree", "prune"], git_dir=mirror, check=False)
                         shutil.rmtree(path, ignore_errors=True)
                     lock.unlink(missing_ok=True)
-                    removed += 1
+                    removed.append(path)
             except BlockingIOError:
                 continue
         return removed
@@ -289,7 +301,7 @@ class Workspace:
         ``checkout`` leaves them out of the worktree (sparse checkout) instead of failing;
         tests that read them will fail, and callers can report why.
         """
-        return _missing_paths(self.mirror(repo), self.resolve(repo, commit))
+        return missing_paths(self.mirror(repo), self.resolve(repo, commit))
 
     def reset(self, path: Path, commit: str = "HEAD") -> None:
         """Put a worktree back to ``commit``: tracked changes undone, untracked files removed."""
@@ -419,14 +431,7 @@ class Workspace:
         return sha
 
     def _populate(self, mirror: Path, path: Path, sha: str) -> None:
-        missing = _missing_paths(mirror, sha)
-        if missing:
-            patterns = ["/*", *(f"!/{_escape_pattern(p)}" for p in missing)]
-            run_git(
-                ["sparse-checkout", "set", "--no-cone", *patterns],
-                cwd=path,
-                what=f"excluding {len(missing)} file(s) missing from the mirror",
-            )
+        exclude_missing(path, missing_paths(mirror, sha))
         run_git(["reset", "--hard", "--quiet", sha], cwd=path, what=f"checking out {sha[:12]}")
 
     def _remove_worktree(self, source: RepoSource, mirror: Path, path: Path) -> None:

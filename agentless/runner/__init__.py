@@ -15,6 +15,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from agentless.config import Config
 from agentless.errors import AgentlessError, ConfigError, Interrupted
@@ -163,21 +164,25 @@ def run_evaluation(
     resume: bool = True,
     show_progress: bool = True,
     wait: bool = False,
-) -> dict[str, object]:
+    last_wins: bool = False,
+) -> dict[str, Any]:
     """``agentless eval``: grade predictions with each row's own tests; returns the summary
     (also written to ``<out>/summary.json``)."""
     from agentless.tasks import load_tasks, select_instances
-    from agentless.validate.evaluate import load_predictions
+    from agentless.validate.evaluate import load_predictions, warn_unmatched
+    from agentless.validate.sandbox import sweep_scratch
 
     tasks = select_instances(load_tasks(dataset), instances or None)
-    chosen = load_predictions(predictions, tasks)
+    chosen = load_predictions(predictions, tasks, last_wins=last_wins)
     out_dir = config.run.run_dir
     if out_dir is None:
         raise ConfigError("no output folder: pass --out DIR (or set run.run_dir)")
     services = build_services(config)
     services.sandbox.isolation  # noqa: B018 - fail before any work when isolation is missing
-    job = EvalJob(config, predictions=chosen)
-    todo = [task for task in tasks if task.instance_id in chosen]
+    sweep_scratch()
+    warn_unmatched(chosen)
+    job = EvalJob(config, predictions=chosen, dataset_ids=tuple(t.instance_id for t in tasks))
+    todo = [task for task in tasks if task.instance_id in chosen.patches]
     sched = scheduler(
         job,
         Path(out_dir),

@@ -24,6 +24,7 @@ from agentless.tasks import Task
 from agentless.validate.evaluate import (
     Evaluator,
     InstanceResult,
+    Predictions,
     earlier_result,
     patch_digest,
     read_result,
@@ -198,7 +199,8 @@ class EvalJob:
     """Grade given predictions with each row's own tests, as SWE-bench does."""
 
     config: Config
-    predictions: dict[str, str | None] = field(default_factory=dict)
+    predictions: Predictions = field(default_factory=lambda: Predictions({}))
+    dataset_ids: tuple[str, ...] = ()
     name: str = "eval"
 
     def fingerprint(self) -> str:
@@ -208,12 +210,12 @@ class EvalJob:
         # As before the scheduler: the same patch graded before (not an infrastructure
         # failure) is kept; anything else is graded again.
         folder = run_dir / task.instance_id
-        return earlier_result(folder, self.predictions.get(task.instance_id)) is not None
+        return earlier_result(folder, self.predictions.patches.get(task.instance_id)) is not None
 
     def run(self, task: Task, ctx: TaskContext) -> dict[str, Any]:
         ctx.stage("evaluate")
         evaluation = evaluate_in_scratch(
-            task, self.predictions.get(task.instance_id), ctx.services, self.config
+            task, self.predictions.patches.get(task.instance_id), ctx.services, self.config
         )
         return {**evaluation, "headline": evaluation["outcome"]}
 
@@ -232,7 +234,7 @@ class EvalJob:
             found = read_result(run_dir / task.instance_id)
             if found is not None:
                 results.append(found)
-        summary = run_summary(results, submitted=self.predictions)
+        summary = run_summary(results, self._dataset(tasks), self.predictions, run_dir)
         # Instances whose evaluation raised (not an outcome of the patch): kept apart.
         runs = store.task_runs(self.name)
         summary["failed_ids"] = sorted(
@@ -240,3 +242,8 @@ class EvalJob:
         )
         summary["errors"] = {iid: runs[iid].error for iid in summary["failed_ids"]}
         return summary
+
+    def _dataset(self, tasks: Sequence[Task]) -> list[str]:
+        """Every instance id of the dataset (swebench's ``total_instances``), not only the
+        ones with a prediction."""
+        return list(self.dataset_ids) or [task.instance_id for task in tasks]

@@ -30,7 +30,7 @@ from agentless.runner.progress import Board, shown
 from agentless.runner.rundir import locked, write_json
 from agentless.store import Store, TestRunRecord
 from agentless.tasks import Task
-from agentless.validate.sandbox import kill_detached_children
+from agentless.validate import procs
 
 log = logging.getLogger("agentless.runner")
 
@@ -104,8 +104,8 @@ class Hub:
 
     def stop_children(self) -> None:
         """Kill test commands still running (again and again while stopping: a command may
-        have started just before the stop was seen)."""
-        kill_detached_children()
+        have started just before the stop was seen); no new one starts."""
+        procs.stop_all()
 
     def done_waiting(self, alive: Callable[[], bool]) -> bool:
         """While stopping: True once no task is alive, the grace period is over, or a second
@@ -196,9 +196,10 @@ class Scheduler:
             board = Board(self.title, len(tasks))
             pending, skipped = self._pending(tasks, store, fingerprint, board, resume)
             finished: dict[str, Finished] = {}
+            procs.clear_stop()
             swept = self.services.workspace.sweep_abandoned()
             if swept:
-                log.info("removed %d worktree(s) left behind by a killed run", swept)
+                log.info("removed %d worktree(s) left behind by a killed run", len(swept))
             if pending:
                 with self._signals(), shown(board, self.progress):
                     finished = self._execute(pending, store, fingerprint, board)

@@ -2,8 +2,12 @@
 
 Main entry points:
 
-- ``Sandbox`` runs a command without network (loopback only), bounded in time/memory/output.
-- ``EnvironmentManager`` builds a virtualenv per (repository, environment key, Python) once.
+- ``Sandbox`` runs a command without network (loopback only) on a read-only system, bounded in
+  time/memory/output, and never outliving agentless.
+- ``EnvironmentManager`` builds a virtualenv per (repository, environment key, Python) once,
+  and per task ``installed(...)`` an ``InstalledTree``: the repository at the task's commit,
+  installed in a layer over it.
+- ``parse_eval_script`` reads a v5 row's install, exports, reset files and test command.
 - ``get_parser(name)`` returns a pure ``log -> {test id: status}`` function.
 - ``grade_log`` grades a marked test log as SWE-bench does; ``Evaluator.evaluate`` grades
   one instance (the runner schedules it over a dataset for ``agentless eval``).
@@ -14,13 +18,15 @@ from agentless.validate.environments import (
     Environment,
     EnvironmentManager,
     EnvSpec,
+    InstalledTree,
     default_env_dir,
 )
+from agentless.validate.evalscript import EvalScript, parse_eval_script
 from agentless.validate.grading import Grade, grade_log, instance_report, status_report
 from agentless.validate.parsers import PARSERS, TestStatus, get_parser
 from agentless.validate.patching import ApplyResult, apply_patch, revert_patch
-from agentless.validate.recipes import Recipe, auto_recipe, recipe_for
-from agentless.validate.sandbox import Sandbox, SandboxResult
+from agentless.validate.recipes import Edit, Recipe, auto_recipe, recipe_for
+from agentless.validate.sandbox import Fixture, Sandbox, SandboxResult
 from agentless.validate.testrun import TestCommand, TestRun, command_for_task, run_tests
 from agentless.validate.validators import (
     RegressionResult,
@@ -37,10 +43,14 @@ from agentless.validate.validators import (
 __all__ = [
     "PARSERS",
     "ApplyResult",
+    "Edit",
     "EnvSpec",
     "Environment",
     "EnvironmentManager",
+    "EvalScript",
+    "Fixture",
     "Grade",
+    "InstalledTree",
     "Recipe",
     "RegressionResult",
     "ReproductionResult",
@@ -60,6 +70,7 @@ __all__ = [
     "get_parser",
     "grade_log",
     "instance_report",
+    "parse_eval_script",
     "recipe_for",
     "revert_patch",
     "run_regression",

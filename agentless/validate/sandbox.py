@@ -1,26 +1,30 @@
 """Run untrusted commands (repository tests, model-written scripts) in isolation.
 
-Isolation, strongest available first:
+Isolation, strongest available first; the modes are a registry (``MODES``):
 
-- ``bwrap`` (bubblewrap, when installed): new network, PID, IPC and UTS namespaces; the whole
-  file system read-only except the worktree, a scratch folder and paths the caller names.
-- ``unshare``: new network and PID namespaces (``--user --map-root-user`` as a normal user).
+- ``bwrap`` (bubblewrap, when installed): new network, PID, IPC and UTS namespaces.
+- ``unshare``: new mount, network and PID namespaces (``--user --map-root-user`` as a normal
+  user), with the file system set up by our own init (``_sandbox_init.py``).
 - ``none``: only with an explicit opt-out (``--no-isolation``), logged as a warning.
 
-In every mode the network namespace holds loopback alone, the whole process tree is killed at
-the time limit, memory is capped with ``RLIMIT_AS``, output is capped (head and tail kept), and
-the environment is rebuilt from an allow-list so API keys and proxy settings never reach it.
+In both isolated modes the network namespace holds loopback alone (plus black-holed ranges
+where connects time out as on a real network), every mount is read-only except the worktree
+and the paths the caller names, and ``/tmp``, ``/var/tmp``, ``/dev/shm`` and ``HOME`` are
+private and vanish with the namespace. In every mode the whole process tree is killed at the
+time limit and when agentless dies (``kill -9`` included, see ``procs``), memory is capped
+with ``RLIMIT_AS``, output is capped (head and tail kept), and the environment is rebuilt
+from an allow-list so API keys and proxy settings never reach it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
 import select
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,11 +32,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from agentless.errors import SandboxUnavailableError
+from agentless.validate import procs
+from agentless.validate.procs import scrub_environment
 
 if TYPE_CHECKING:
     from agentless.config import ValidateConfig
@@ -41,14 +47,23 @@ log = logging.getLogger(__name__)
 
 Isolation = Literal["bwrap", "unshare", "none"]
 
-_INIT_SCRIPT = Path(__file__).with_name("_sandbox_init.py")
+__all__ = ["MODES", "Fixture", "Isolation", "Sandbox", "SandboxResult", "scrub_environment"]
 
-# Variables passed through from the parent; everything else is dropped.
-_PASS_THROUGH = ("PATH", "TZ", "TERM", "SOURCE_DATE_EPOCH")
-# Names that must never enter the sandbox, even when a caller passes them explicitly.
-_SECRET_NAME = re.compile(
-    r"(KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION|PROXY)", re.IGNORECASE
-)
+# Addresses suites use to provoke a connect *timeout* (requests' and urllib3's TARPIT,
+# the reserved class E range); never a name server, whose queries must fail at once.
+BLACKHOLES = ("10.255.255.1/32", "240.0.0.0/4")
+PRIVATE_HOME = "/tmp/home"
+SCRATCH_PREFIX = "agentless-sbx-"
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """A helper server started inside the sandbox before the command (e.g. a local httpbin);
+    the command runs once it listens on ``port`` (loopback of the sandbox's own network)."""
+
+    argv: tuple[str, ...]
+    port: int
+    env: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -69,24 +84,113 @@ class SandboxResult:
         return self.exit_code == 0 and not self.timed_out
 
 
-def scrub_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment a sandboxed command sees: an allow-list, never secrets or proxies."""
-    env = {name: os.environ[name] for name in _PASS_THROUGH if name in os.environ}
-    env.setdefault("PATH", os.defpath)
-    env.update({"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8"})
-    for name, value in (extra or {}).items():
-        if _SECRET_NAME.search(name):
-            log.debug("sandbox: dropped variable %s", name)
-            continue
-        env[name] = value
-    return env
+@dataclass(frozen=True)
+class Paths:
+    """What a command may see besides the read-only system: ``writable`` folders (the first
+    is its working directory) and ``readable`` ones (environments: needed when they sit in a
+    folder the sandbox replaces, such as ``/tmp``)."""
+
+    writable: list[Path]
+    readable: list[Path]
+
+
+@dataclass(frozen=True)
+class Launch:
+    """A wrapped command line and the variables its mode sets (``HOME``, ``TMPDIR``)."""
+
+    argv: list[str]
+    env: dict[str, str]
+
+
+class Mode(Protocol):
+    """One way of isolating a command."""
+
+    tool: str
+
+    def launch(
+        self, argv: list[str], cwd: Path, paths: Paths, init: list[str], scratch: Path
+    ) -> Launch: ...
+
+
+def _init(*options: str) -> list[str]:
+    return [sys.executable, "-I", "-S", str(procs.INIT_SCRIPT), *options]
+
+
+class _Bwrap:
+    tool = "bwrap"
+
+    def launch(
+        self, argv: list[str], cwd: Path, paths: Paths, init: list[str], scratch: Path
+    ) -> Launch:
+        args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+        for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+            if Path(folder).is_dir():
+                args += ["--tmpfs", folder]
+        binds = [("--ro-bind", p) for p in paths.readable if p.is_dir()]
+        binds += [("--bind", p) for p in paths.writable]
+        for flag, path in sorted(binds, key=lambda bind: len(str(bind[1]))):
+            args += [flag, str(path), str(path)]
+        args += ["--dir", PRIVATE_HOME, "--unshare-net", "--unshare-pid", "--unshare-ipc"]
+        args += [
+            "--unshare-uts",
+            "--die-with-parent",
+            "--new-session",
+            "--cap-add",
+            "CAP_NET_ADMIN",
+        ]
+        args += ["--chdir", str(cwd), "--", *_init(*init), "--", *argv]
+        return Launch(procs.guarded(args), {"HOME": PRIVATE_HOME, "TMPDIR": "/tmp"})
+
+
+class _Unshare:
+    tool = "unshare"
+
+    def launch(
+        self, argv: list[str], cwd: Path, paths: Paths, init: list[str], scratch: Path
+    ) -> Launch:
+        prefix = ["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child"]
+        if os.geteuid() != 0:
+            prefix[1:1] = ["--user", "--map-root-user"]
+        isolate = [arg for path in paths.writable for arg in ("--isolate-fs", str(path))]
+        isolate += [arg for path in paths.readable for arg in ("--readable", str(path))]
+        inner = _init(*isolate, "--loopback", *init, "--reap", "--", *argv)
+        env = {"HOME": PRIVATE_HOME, "TMPDIR": "/tmp"}
+        return Launch(procs.guarded([*prefix, "--", *inner]), env)
+
+
+class _NoIsolation:
+    tool = ""
+
+    def launch(
+        self, argv: list[str], cwd: Path, paths: Paths, init: list[str], scratch: Path
+    ) -> Launch:
+        # Routes would change this machine's own network: only the limits apply here.
+        kept = _drop_option(init, "--blackhole")
+        return Launch(procs.guarded(argv, *kept), {"HOME": str(scratch), "TMPDIR": str(scratch)})
+
+
+def _drop_option(options: list[str], name: str) -> list[str]:
+    kept: list[str] = []
+    skip = False
+    for option in options:
+        if skip:
+            skip = False
+        elif option == name:
+            skip = True
+        else:
+            kept.append(option)
+    return kept
+
+
+MODES: dict[Isolation, Mode] = {"bwrap": _Bwrap(), "unshare": _Unshare(), "none": _NoIsolation()}
 
 
 class Sandbox:
-    """Runs commands isolated from the network, bounded in time, memory and output.
+    """Runs commands isolated from the network and the file system, bounded in time, memory
+    and output.
 
     ``isolation=False`` is the explicit opt-out: commands then run with the same limits but
-    with the machine's network, and a warning is logged once.
+    with the machine's network and file system, and a warning is logged once.
     """
 
     def __init__(
@@ -97,10 +201,12 @@ class Sandbox:
         memory_mb: int = 8192,
         max_output_bytes: int = 16 * 1024 * 1024,
         use_bwrap: bool = True,
+        blackholes: Sequence[str] = BLACKHOLES,
     ) -> None:
         self.timeout = timeout
         self.memory_bytes = max(0, memory_mb) * 1024 * 1024
         self.max_output_bytes = max_output_bytes
+        self.blackholes = tuple(blackholes)
         self._wanted = isolation
         self._use_bwrap = use_bwrap
         self._mode: Isolation | None = None
@@ -133,17 +239,31 @@ class Sandbox:
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
         writable: Sequence[Path] = (),
+        readable: Sequence[Path] = (),
+        fixtures: Sequence[Fixture] = (),
     ) -> SandboxResult:
-        """Run ``argv`` in ``cwd`` (writable) and return what happened; never raises for a
-        failing command, only for a sandbox that cannot start."""
+        """Run ``argv`` in ``cwd`` (writable, as are ``writable``; ``readable`` stay visible
+        read-only) and return what happened; never raises for a failing command, only for a
+        sandbox that cannot start (or ``procs.Stopped``)."""
         mode = self.isolation
         limit = self.timeout if timeout is None else timeout
-        with tempfile.TemporaryDirectory(prefix="agentless-sbx-") as scratch:
-            full_env = scrub_environment(env)
-            full_env.update({"HOME": scratch, "TMPDIR": scratch})
-            paths = [Path(cwd), Path(scratch), *map(Path, writable)]
-            wrapped = self._wrap(mode, list(argv), Path(cwd), paths)
-            return self._execute(wrapped, tuple(argv), Path(cwd), full_env, limit, mode)
+        writes = list(dict.fromkeys(Path(p).resolve() for p in [cwd, *writable]))
+        reads = [p for p in dict.fromkeys(Path(p).resolve() for p in readable) if p not in writes]
+        paths = Paths(writes, reads)
+        init = self._init_options(fixtures)
+        with _scratch(mode) as scratch:
+            launch = MODES[mode].launch(list(argv), writes[0], paths, init, scratch)
+            extra = {**(env or {}), **{k: v for f in fixtures for k, v in f.env.items()}}
+            full_env = {**scrub_environment(extra), **launch.env}
+            return self._execute(launch.argv, tuple(argv), writes[0], full_env, limit, mode)
+
+    def _init_options(self, fixtures: Sequence[Fixture]) -> list[str]:
+        options = ["--memory", str(self.memory_bytes)]
+        for cidr in self.blackholes:
+            options += ["--blackhole", cidr]
+        for fixture in fixtures:
+            options += ["--fixture", f"{fixture.port}:{json.dumps(list(fixture.argv))}"]
+        return options
 
     # --- modes ----------------------------------------------------------------------------
 
@@ -157,48 +277,38 @@ class Sandbox:
         reasons: list[str] = []
         candidates: list[Isolation] = ["bwrap", "unshare"] if self._use_bwrap else ["unshare"]
         for mode in candidates:
-            problem = self._probe(mode)
+            problem = self.probe(mode)
             if problem is None:
                 log.debug("sandbox: using %s", mode)
                 return mode
             reasons.append(f"{mode}: {problem}")
         raise SandboxUnavailableError(
-            "cannot create an isolated network namespace ("
+            "cannot isolate tests (network, file system and processes: "
             + "; ".join(reasons)
             + "). Install bubblewrap or util-linux `unshare` and allow user namespaces "
             "(sysctl kernel.unprivileged_userns_clone=1), or pass --no-isolation to run "
             "tests without isolation (unsafe)."
         )
 
-    def _probe(self, mode: Isolation) -> str | None:
-        tool = "bwrap" if mode == "bwrap" else "unshare"
-        if shutil.which(tool) is None:
+    def probe(self, mode: Isolation) -> str | None:
+        """Why ``mode`` cannot isolate a command here (``None``: it works)."""
+        tool = MODES[mode].tool
+        if tool and shutil.which(tool) is None:
             return "not installed"
-        with tempfile.TemporaryDirectory(prefix="agentless-probe-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="agentless-probe-") as folder:
+            work = Path(folder).resolve()
             argv = [sys.executable, "-I", "-S", "-c", "pass"]
-            wrapped = self._wrap(mode, argv, Path(scratch), [Path(scratch)])
+            paths = Paths([work], [])
+            launch = MODES[mode].launch(argv, work, paths, self._init_options(()), work)
             try:
-                proc = subprocess.run(
-                    wrapped,
-                    capture_output=True,
-                    text=True,
-                    timeout=30,
-                    env=scrub_environment(),
-                    check=False,
+                proc = procs.run_captured(
+                    launch.argv, cwd=work, env={**scrub_environment(), **launch.env}, timeout=30
                 )
             except (OSError, subprocess.TimeoutExpired) as exc:
                 return str(exc)
         if proc.returncode != 0:
-            return (proc.stderr.strip() or f"exit status {proc.returncode}")[-300:]
+            return (proc.stderr.strip() or proc.stdout.strip() or f"exit {proc.returncode}")[-300:]
         return None
-
-    def _wrap(self, mode: Isolation, argv: list[str], cwd: Path, writable: list[Path]) -> list[str]:
-        init = [sys.executable, "-I", "-S", str(_INIT_SCRIPT), "--memory", str(self.memory_bytes)]
-        if mode == "bwrap":
-            return [*_bwrap_prefix(cwd, writable), *init, "--", *argv]
-        if mode == "unshare":
-            return [*_unshare_prefix(), *init, "--loopback", "--", *argv]
-        return [*init, "--", *argv]
 
     # --- execution ------------------------------------------------------------------------
 
@@ -213,7 +323,7 @@ class Sandbox:
     ) -> SandboxResult:
         start = time.monotonic()
         capture = _CappedCapture(self.max_output_bytes)
-        with _process_group(wrapped, cwd, env) as proc:
+        with procs.process_group(wrapped, cwd=cwd, env=env) as proc:
             assert proc.stdout is not None
             stop = threading.Event()
             reader = threading.Thread(
@@ -225,12 +335,13 @@ class Sandbox:
                 proc.wait(timeout=limit)
             except subprocess.TimeoutExpired:
                 timed_out = True
-            _kill_tree(proc)  # at the limit, or stragglers the command left behind
+            procs.kill_tree(proc)  # at the limit, or stragglers the command left behind
             proc.wait()
             # Whatever still holds the pipe open (a process that escaped) must not block us.
             reader.join(timeout=2)
             stop.set()
             reader.join()
+        procs.check_not_stopping()  # killed by a stop: not a result to record
         return SandboxResult(
             argv=argv,
             exit_code=None if timed_out else proc.returncode,
@@ -242,94 +353,36 @@ class Sandbox:
         )
 
 
-def _unshare_prefix() -> list[str]:
-    prefix = ["unshare", "--net", "--pid", "--fork", "--kill-child"]
-    if os.geteuid() != 0:
-        prefix[1:1] = ["--user", "--map-root-user"]
-    return [*prefix, "--"]
-
-
-def _bwrap_prefix(cwd: Path, writable: list[Path]) -> list[str]:
-    args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    args += ["--tmpfs", "/dev/shm"]
-    for path in dict.fromkeys(p.resolve() for p in writable):
-        if path.exists():
-            args += ["--bind", str(path), str(path)]
-    args += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
-    args += ["--die-with-parent", "--new-session", "--chdir", str(cwd.resolve()), "--"]
-    return args
-
-
 @contextlib.contextmanager
-def _process_group(
-    argv: list[str], cwd: Path, env: dict[str, str]
-) -> Iterator[subprocess.Popen[bytes]]:
-    """Start ``argv`` as the leader of a new session; make sure nothing outlives the block."""
-    proc = subprocess.Popen(
-        argv,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+def _scratch(mode: Isolation) -> Iterator[Path]:
+    """A scratch home on this machine, for the unisolated mode only (the isolated modes
+    have a private one). Named after our pid so that a killed run's is swept later."""
+    if mode != "none":
+        yield Path(PRIVATE_HOME)
+        return
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as folder:
+        yield Path(folder)
+
+
+def sweep_scratch() -> list[Path]:
+    """Remove scratch folders left by agentless processes that no longer run."""
+    removed = []
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        match = re.match(rf"{SCRATCH_PREFIX}(\d+)-", folder.name)
+        if match and not _alive(int(match.group(1))):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
     try:
-        yield proc
-    finally:
-        _kill_tree(proc)
-        if proc.poll() is None:
-            proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every live descendant of ``pid``, read from /proc (empty where /proc is missing)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = entry.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(entry.parent.name))
-    found: list[int] = []
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _kill_tree(proc: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the process group, and descendants that started sessions of their own."""
-    stray = _descendants(proc.pid) if proc.poll() is None else []
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    for pid in stray:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
-
-
-def kill_detached_children() -> int:
-    """SIGKILL every process tree this process started in a session of its own (sandboxed
-    commands, environment build steps), with all their descendants; returns how many trees.
-
-    For a runner that is told to stop: those trees do not get the terminal's Ctrl-C, and
-    waiting for their time limits would keep the stop waiting for minutes.
-    """
-    leaders = []
-    for pid in _descendants(os.getpid()):
-        with contextlib.suppress(OSError):
-            if os.getsid(pid) == pid:
-                leaders.append(pid)
-    for leader in leaders:
-        stray = _descendants(leader)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(leader, signal.SIGKILL)
-        for pid in stray:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-    return len(leaders)
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class _CappedCapture:

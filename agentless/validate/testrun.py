@@ -1,14 +1,15 @@
 """Test commands and test runs: which tests to run, running them, the log with markers.
 
-A run's log is::
+A run's log is, in the form SWE-bench's harness writes::
 
     $ pytest -rA tests/test_x.py
     >>>>> Start Test Output
     ...runner output...
     >>>>> End Test Output
-    exit code: 1
+    >>>>> Test Exit Code: 1
 
-A run killed at its time limit has no end marker (and is not graded).
+A run killed at its time limit has no end marker and says ``>>>>> Tests Timed Out`` (it is
+not graded).
 """
 
 from __future__ import annotations
@@ -21,11 +22,19 @@ from pathlib import Path
 
 from agentless.validate.environments import Environment
 from agentless.validate.recipes import Recipe
-from agentless.validate.sandbox import Sandbox
+from agentless.validate.sandbox import Fixture, Sandbox
 
 START_MARKER = ">>>>> Start Test Output"
 END_MARKER = ">>>>> End Test Output"
-_EXIT_LINE = re.compile(r"^exit code: (-?\d+)$", re.M)
+EXIT_MARKER = ">>>>> Test Exit Code"
+TIMEOUT_MARKER = ">>>>> Tests Timed Out"
+# Ours and SWE-bench's form; logs written before this version said "exit code: N".
+_EXIT_LINE = re.compile(r"^(?:>>>>> Test Exit Code:|exit code:)\s*(-?\d+)$", re.M)
+HTTPBIN_PORT = 48081
+_SERVE_HTTPBIN = (
+    "from httpbin import app; from werkzeug.serving import run_simple; "
+    "run_simple('127.0.0.1', {port}, app, threaded=True)"
+)
 
 # Files a test patch touches that are data, not tests to run.
 DATA_SUFFIXES = (
@@ -33,7 +42,8 @@ DATA_SUFFIXES = (
 )  # fmt: skip
 _DIFF_PATH = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.M)
 _OLD_PATH = re.compile(r"--- a/(\S+)$")
-_SHELL_SYNTAX = {"&&", "||", "|", ";", ">", "<", ">>", "2>&1", "&"}
+_SHELL_CHARS = set("();<>|&")
+_SHELL_EXPANSION = re.compile(r"[$`*?~{}]")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
@@ -51,17 +61,32 @@ class TestCommand:
         return " ".join([*assignments, shlex.join(self.argv)])
 
 
+def uses_shell(line: str) -> bool:
+    """True when ``line`` needs a shell: operators (``&&``, ``|``, ``;``, redirections),
+    expansions or globs outside quotes."""
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    for token in lexer:
+        if token and set(token) <= _SHELL_CHARS:
+            return True
+    unquoted = re.sub(r"'[^']*'", "", line)  # single quotes stop every expansion
+    return bool(_SHELL_EXPANSION.search(re.sub(r'"[^"$`]*"', "", unquoted)))
+
+
 def parse_command(line: str) -> TestCommand:
-    """``VAR=x cmd args`` -> argv and env; shell syntax is kept by running it under bash."""
+    """``VAR=x cmd args`` -> argv and env; a line that uses shell syntax runs as written
+    under ``bash -c``."""
     tokens = shlex.split(line)
+    if not tokens:
+        raise ValueError(f"no command in {line!r}")
+    if uses_shell(line):
+        return TestCommand(("bash", "-c", line.strip()))
     env: dict[str, str] = {}
     while tokens and _ASSIGNMENT.match(tokens[0]):
         name, value = tokens.pop(0).split("=", 1)
         env[name] = value
     if not tokens:
         raise ValueError(f"no command in {line!r}")
-    if any(token in _SHELL_SYNTAX for token in tokens):
-        return TestCommand(("bash", "-c", shlex.join(tokens)), env)
     return TestCommand(tuple(tokens), env)
 
 
@@ -98,17 +123,15 @@ def django_label(path: str) -> str:
 
 
 def command_from_eval_script(script: str) -> TestCommand | None:
-    """The test command between a SWE-bench ``eval_script``'s start and end markers."""
-    lines = script.splitlines()
-    try:
-        start = next(i for i, line in enumerate(lines) if START_MARKER in line)
-        end = next(i for i, line in enumerate(lines) if END_MARKER in line and i > start)
-    except StopIteration:
+    """The test command between a SWE-bench ``eval_script``'s start and end markers, with
+    the variables the script exports before it."""
+    from agentless.validate.evalscript import parse_eval_script
+
+    facts = parse_eval_script(script)
+    if facts is None:
         return None
-    body = [line for line in lines[start + 1 : end] if line.strip()]
-    if len(body) != 1:
-        return None
-    return parse_command(body[0])
+    command = parse_command(facts.test_command)
+    return TestCommand(command.argv, {**facts.exports, **command.env})
 
 
 def build_test_command(recipe: Recipe, files: Sequence[str]) -> TestCommand:
@@ -151,8 +174,8 @@ class TestRun:
         if not head.endswith("\n"):
             head += "\n"
         if self.timed_out:
-            return head + f"TIMEOUT: killed after {self.duration:.0f}s\n"
-        return head + f"{END_MARKER}\nexit code: {self.exit_code}\n"
+            return head + f"{TIMEOUT_MARKER}: killed after {self.duration:.0f}s\n"
+        return head + f"{END_MARKER}\n{EXIT_MARKER}: {self.exit_code}\n"
 
 
 def run_tests(
@@ -163,9 +186,18 @@ def run_tests(
     *,
     timeout: float | None = None,
 ) -> TestRun:
-    """Run ``command`` in ``worktree`` inside the sandbox with ``env``'s interpreter."""
+    """Run ``command`` in ``worktree`` inside the sandbox with ``env``'s interpreter, and the
+    recipe's fixtures (helper servers) beside it."""
     variables = {**env.test_env(worktree), **command.env}
-    result = sandbox.run(command.argv, cwd=worktree, env=variables, timeout=timeout)
+    fixtures = [fixture_for(name, env) for name in env.recipe.fixtures]
+    result = sandbox.run(
+        command.argv,
+        cwd=worktree,
+        env=variables,
+        timeout=timeout,
+        readable=env.folders,
+        fixtures=fixtures,
+    )
     return TestRun(
         command=command,
         exit_code=result.exit_code,
@@ -174,6 +206,18 @@ def run_tests(
         duration=result.duration,
         truncated=result.truncated,
     )
+
+
+def fixture_for(name: str, env: Environment) -> Fixture:
+    """A helper server the recipe names, run with the environment's interpreter."""
+    if name == "httpbin":
+        code = _SERVE_HTTPBIN.format(port=HTTPBIN_PORT)
+        return Fixture(
+            argv=(str(env.python), "-c", code),
+            port=HTTPBIN_PORT,
+            env={"HTTPBIN_URL": f"http://127.0.0.1:{HTTPBIN_PORT}/"},
+        )
+    raise ValueError(f"unknown fixture {name!r} (known: httpbin)")
 
 
 def marked_output(log: str) -> str | None:

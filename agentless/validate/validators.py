@@ -276,7 +276,11 @@ def run_script(
         path.write_text(script, encoding="utf-8")
         variables = env.test_env(Path(workspace_path))
         result = sandbox.run(
-            ["python", str(path)], cwd=Path(workspace_path), env=variables, timeout=timeout
+            ["python", str(path)],
+            cwd=Path(workspace_path),
+            env=variables,
+            timeout=timeout,
+            readable=[*env.folders, Path(folder)],
         )
     verdict = script_verdict(result.output, result.exit_code, result.timed_out)
     return ScriptRun(verdict, result.exit_code, result.timed_out, result.output, result.duration)

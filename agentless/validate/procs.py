@@ -1,0 +1,214 @@
+"""Child processes that never outlive agentless: one launcher, one killer, one scrubber.
+
+Every sandboxed command and every environment build step starts here:
+
+- ``guarded(argv)`` prefixes a command with the launcher (``_sandbox_init.py --parent``),
+  which arms ``PR_SET_PDEATHSIG``: when agentless dies, even by ``kill -9``, the kernel kills
+  the child; namespaces started below it (``unshare --kill-child``, ``bwrap
+  --die-with-parent``) take their whole process tree with them.
+- ``process_group(argv, ...)`` runs it as the leader of a new session, registered so that
+  ``stop_all()`` (SIGTERM, Ctrl-C) kills every live tree at once; afterwards new runs raise
+  ``Stopped`` instead of starting.
+- ``kill_tree(proc)`` SIGKILLs a process group and the descendants that left it.
+- ``scrub_environment`` is the one allow-list of variables for untrusted commands, and
+  ``build_environment`` the one deny-list for installs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+log = logging.getLogger(__name__)
+
+INIT_SCRIPT = Path(__file__).with_name("_sandbox_init.py")
+
+# Variables passed through to untrusted commands; everything else is dropped.
+_PASS_THROUGH = ("PATH", "TZ", "TERM", "SOURCE_DATE_EPOCH")
+# Names that must never reach a child, even when a caller passes them explicitly.
+SECRET_NAME = re.compile(
+    r"(KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION|PROXY)", re.IGNORECASE
+)
+# For installs the registry may need proxy settings; credentials still never pass.
+_BUILD_SECRET = re.compile(r"(API_KEY|TOKEN|SECRET|PASSW|CREDENTIAL)", re.IGNORECASE)
+_BUILD_DROPPED = ("PYTHONPATH", "PYTHONHOME", "PIP_REQUIRE_VIRTUALENV", "PIP_USER")
+
+
+class Stopped(KeyboardInterrupt):
+    """agentless is stopping (SIGTERM, Ctrl-C): no new process starts, running ones die."""
+
+
+_live: set[subprocess.Popen[Any]] = set()
+_live_lock = threading.Lock()
+_stopping = threading.Event()
+
+
+def scrub_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment an untrusted command sees: an allow-list, never secrets or proxies."""
+    env = {name: os.environ[name] for name in _PASS_THROUGH if name in os.environ}
+    env.setdefault("PATH", os.defpath)
+    env.update({"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8"})
+    for name, value in (extra or {}).items():
+        if SECRET_NAME.search(name):
+            log.debug("sandbox: dropped variable %s", name)
+            continue
+        env[name] = value
+    return env
+
+
+def build_environment(venv: Path | None = None) -> dict[str, str]:
+    """The environment of an install step: the caller's, minus credentials and Python
+    overrides, with ``venv`` (when given) first on PATH."""
+    env = {k: v for k, v in os.environ.items() if not _BUILD_SECRET.search(k)}
+    for name in _BUILD_DROPPED:
+        env.pop(name, None)
+    if venv is not None:
+        env["VIRTUAL_ENV"] = str(venv)
+        env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', os.defpath)}"
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env["PIP_NO_INPUT"] = "1"
+    return env
+
+
+def guarded(argv: Sequence[str], *init_options: str) -> list[str]:
+    """``argv`` behind the launcher, which ties it to this process's life."""
+    return [
+        sys.executable, "-I", "-S", str(INIT_SCRIPT), "--parent", str(os.getpid()),
+        *init_options, "--", *argv,
+    ]  # fmt: skip
+
+
+def stopping() -> bool:
+    """True once ``stop_all`` ran."""
+    return _stopping.is_set()
+
+
+def check_not_stopping() -> None:
+    """Raise ``Stopped`` when agentless is stopping."""
+    if _stopping.is_set():
+        raise Stopped()
+
+
+def stop_all() -> None:
+    """Kill every live process tree and refuse new ones (for SIGTERM / Ctrl-C handlers)."""
+    _stopping.set()
+    with _live_lock:
+        procs = list(_live)
+    for proc in procs:
+        kill_tree(proc)
+
+
+def clear_stop() -> None:
+    """Let processes start again after a stop (a new run in the same interpreter)."""
+    _stopping.clear()
+
+
+@contextlib.contextmanager
+def process_group(
+    argv: Sequence[str],
+    *,
+    cwd: Path | None,
+    env: Mapping[str, str],
+    stdout: int | IO[Any] | None = subprocess.PIPE,
+    stderr: int | IO[Any] | None = subprocess.STDOUT,
+    text: bool = False,
+) -> Iterator[subprocess.Popen[Any]]:
+    """Start ``argv`` as the leader of a new session; nothing of it outlives the block."""
+    check_not_stopping()
+    proc = subprocess.Popen(
+        list(argv),
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=stderr,
+        start_new_session=True,
+        text=text,
+        errors="replace" if text else None,
+    )
+    with _live_lock:
+        _live.add(proc)
+    try:
+        yield proc
+    finally:
+        kill_tree(proc)
+        if proc.poll() is None:
+            proc.wait()
+        with _live_lock:
+            _live.discard(proc)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of ``pid``, read from /proc (empty where /proc is missing)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry.parent.name))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_tree(proc: subprocess.Popen[Any]) -> None:
+    """SIGKILL the process group, and descendants that started sessions of their own."""
+    stray = descendants(proc.pid) if proc.poll() is None else []
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    for pid in stray:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def run_captured(
+    argv: Sequence[str], *, cwd: Path | None, env: Mapping[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Run a guarded group to completion and capture its output; at the time limit the whole
+    group is killed and ``TimeoutExpired`` raised. Raises ``Stopped`` when interrupted."""
+    with process_group(
+        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_tree(proc)
+            proc.communicate()
+            raise
+    check_not_stopping()
+    return subprocess.CompletedProcess(list(argv), proc.returncode, stdout, stderr)
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """While the block runs (in the main thread), SIGTERM and SIGINT kill every live process
+    tree and raise ``Stopped`` here, so that context managers remove what they made."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        stop_all()
+        raise Stopped()
+
+    previous = {num: signal.signal(num, handler) for num in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for num, old in previous.items():
+            signal.signal(num, old)

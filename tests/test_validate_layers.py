@@ -1,0 +1,127 @@
+"""Install at the task's commit: build products (here a generated version file) are those of
+the commit under test, layers are cached per (environment, commit), and a patch that changes
+a build input is installed again. Real venvs, real git, real sandboxed test runs; the install
+step is a small build script (no package registry)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentless.repo import Workspace
+from agentless.tasks import Task
+from agentless.validate.environments import EnvironmentManager
+from agentless.validate.evaluate import Evaluator
+from agentless.validate.recipes import Recipe
+from agentless.validate.sandbox import Sandbox
+from tests.gitrepos import commit_files, git, make_repo
+
+PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
+RECIPE = Recipe(
+    python=PYTHON,
+    install="python build.py develop",  # "develop": the code stays in place (editable)
+    upgrade_pip=False,
+    test_cmd="python -m unittest -v",
+    log_parser="unittest",
+)
+BUILD = """import pathlib, re
+version = re.search(r"VERSION = '(.*)'", pathlib.Path("setup.py").read_text()).group(1)
+pathlib.Path("pkg/_generated.py").write_text(f"VERSION = {version!r}\\n")
+"""
+TEST = """import pathlib, re, unittest
+
+from pkg._generated import VERSION
+
+
+class TestBuilt(unittest.TestCase):
+    def test_version_is_this_commits(self):
+        declared = re.search(r"VERSION = '(.*)'", pathlib.Path("setup.py").read_text()).group(1)
+        self.assertEqual(VERSION, declared)
+"""
+
+
+def test_id() -> str:
+    suffix = ".test_version_is_this_commits" if sys.version_info >= (3, 11) else ""
+    return f"test_version_is_this_commits (tests.test_built.TestBuilt{suffix})"
+
+
+test_id.__test__ = False  # type: ignore[attr-defined]
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> dict[str, str]:
+    root = tmp_path / "project"
+    files = {
+        "setup.py": "VERSION = '1'\n",
+        "build.py": BUILD,
+        ".gitignore": "pkg/_generated.py\n",
+        "pkg/__init__.py": "",
+        "tests/__init__.py": "",
+    }
+    [env_commit] = make_repo(root, files)
+    base = commit_files(root, {"setup.py": "VERSION = '2'\n", "pkg/__init__.py": "# two\n"})
+    (root / "tests" / "test_built.py").write_text(TEST)
+    git(root, "add", "--intent-to-add", "tests/test_built.py")
+    test_patch = git(root, "diff") + "\n"
+    git(root, "rm", "-q", "--cached", "tests/test_built.py")
+    (root / "tests" / "test_built.py").unlink()
+    (root / "setup.py").write_text("VERSION = '3'\n")
+    touches_build = git(root, "diff") + "\n"
+    git(root, "checkout", "-q", "--", ".")
+    (root / "pkg" / "__init__.py").write_text("# a fix\n")
+    plain = git(root, "diff") + "\n"
+    git(root, "checkout", "-q", "--", ".")
+    return {
+        "repo": str(root),
+        "env": env_commit,
+        "base": base,
+        "test_patch": test_patch,
+        "build_patch": touches_build,
+        "plain_patch": plain,
+    }
+
+
+def task(repo: dict[str, str], iid: str) -> Task:
+    return Task(
+        instance_id=iid,
+        repo=repo["repo"],
+        base_commit=repo["base"],
+        environment_setup_commit=repo["env"],
+        problem_statement="x",
+        test_patch=repo["test_patch"],
+        FAIL_TO_PASS=json.dumps([test_id()]),
+        version="1.0",
+    )
+
+
+def test_tests_see_the_build_products_of_their_own_commit(
+    tmp_path: Path, repo: dict[str, str]
+) -> None:
+    envs = EnvironmentManager(tmp_path / "envs")
+    evaluator = Evaluator(
+        out_dir=tmp_path / "out",
+        workspace=Workspace(tmp_path / "cache"),
+        envs=envs,
+        sandbox=Sandbox(timeout=120),
+        recipes={repo["repo"]: RECIPE},
+    )
+    # The shared environment was built at the environment commit (VERSION 1); the task's
+    # commit says 2, and its tests see 2.
+    first = evaluator.evaluate(task(repo, "t-plain"), repo["plain_patch"])
+    assert first.outcome == "resolved", first.detail
+    assert not first.install_reused and first.reinstall_seconds == 0.0
+    # The layer is kept for the commit: the next task there installs nothing.
+    again = evaluator.evaluate(task(repo, "t-again"), repo["plain_patch"])
+    assert again.resolved and again.install_reused and again.install_seconds == 0.0
+    # A patch to a build input (setup.py) is installed again: its tests see 3.
+    rebuilt = evaluator.evaluate(task(repo, "t-build"), repo["build_patch"])
+    assert rebuilt.outcome == "resolved", rebuilt.detail
+    assert rebuilt.reinstall_seconds > 0
+    # ... and that layer is rebuilt fresh at its next use, not reused in its patched state.
+    after = evaluator.evaluate(task(repo, "t-after"), repo["plain_patch"])
+    assert after.resolved and not after.install_reused
+    log = (tmp_path / "out" / "t-build" / "run_instance.log").read_text()
+    assert "installed again after the patch" in log
