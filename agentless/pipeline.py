@@ -194,7 +194,8 @@ def run_task(
                 # Infrastructure, not a verdict on the patches: select by vote alone, say so.
                 log.warning("%s: validation unavailable: %s", task.instance_id, exc)
                 notes = [f"validation unavailable (infrastructure): {exc}"]
-    selection = select(candidates)
+    # A user's own repository gets no patch that breaks its passing tests (see select.py).
+    selection = select(candidates, allow_breaking=task.kind != "local")
     log.info("%s: %s", task.instance_id, selection.steps[-1])
     return _result(task, metered, located, samples, selection, timer.seconds, notes)
 
@@ -257,6 +258,8 @@ def _validate(
     for candidate in usable:
         result = checks[candidate.key]
         candidate.regression_failures = result.regression_failures
+        candidate.broken_tests = result.broken
+        candidate.tests_fixed = result.fixed
         candidate.reproduction_passed = result.reproduction_passed
     return notes
 
@@ -288,6 +291,8 @@ def _result(
                 "votes": candidate.votes,
                 "key": candidate.key,
                 "regression_failures": candidate.regression_failures,
+                "broken_tests": list(candidate.broken_tests),
+                "tests_fixed": candidate.tests_fixed,
                 "reproduction_passed": candidate.reproduction_passed,
                 "edit_failures": sample.failures,
                 "replies": sample.replies,
