@@ -94,6 +94,12 @@ class LocalizeConfig(_Frozen):
 
     top_files: int = Field(default=5, description="Files kept after the file stage.")
     retrieval_top_k: int = Field(default=10, description="BM25 files merged with the model's.")
+    ask_files_over: int = Field(
+        default=0,
+        ge=0,
+        description="Ask the model for files only when the repository has more source files "
+        "than this (fewer are all kept, in retrieval order); 0 = always ask.",
+    )
     file_samples: int = Field(default=1, ge=1)
     element_samples: int = Field(default=1, ge=1)
     window_samples: int = Field(default=4, ge=1, description="Location sets for repair.")
@@ -197,6 +203,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
         },
         "localize": {
             "top_files": 3,
+            "ask_files_over": 3,
             "retrieval_top_k": 5,
             "window_samples": 1,
             "prompt_token_budget": 2500,
