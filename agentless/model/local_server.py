@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,15 +103,17 @@ def local_server(
     threads: int | None = None,
     cache_dir: Path | None = None,
     startup_timeout: float = 300.0,
+    server_args: Sequence[str] = (),
 ) -> Iterator[LocalEndpoint]:
     """Serve ``model`` (a registry name, fetched and verified, or a .gguf path) on 127.0.0.1
-    for the duration of the block."""
+    for the duration of the block; ``server_args`` go to llama-cpp-python's server as they are
+    (e.g. ``["--cache", "True"]``)."""
     if not server_available():
         raise ConfigError(_INSTALL_HINT)
     model_path, alias = resolve_model(model, cache_dir)
     port = port or free_port()
     threads = threads or os.cpu_count() or 1
-    argv = server_argv(model_path, alias, port, ctx, threads)
+    argv = [*server_argv(model_path, alias, port, ctx, threads), *server_args]
     with tempfile.NamedTemporaryFile(
         "w+b", prefix="agentless-llama-", suffix=".log", delete=False
     ) as log_file:
