@@ -163,7 +163,9 @@ def doctor(
 )
 @click.option("--port", type=click.IntRange(1, 65535), help="Port on 127.0.0.1 (default: free).")
 @click.option("--ctx", type=click.IntRange(min=256), default=8192, show_default=True)
-@click.option("--threads", type=click.IntRange(min=1), help="CPU threads (default: all cores).")
+@click.option(
+    "--threads", type=click.IntRange(min=1), help="CPU threads (default: half the cores)."
+)
 @click.option(
     "--download-only", is_flag=True, help="Fetch and verify the model, print its path, exit."
 )
@@ -589,9 +591,10 @@ def _print_summary(result: Any, task_dir: Path) -> None:
             f"  {stage:<16} {spent.prompt_tokens:>8} in {spent.completion_tokens:>7} out "
             f"{'unknown' if spent.cost is None else f'${spent.cost:.4f}'}"
         )
+    unknown = f"; {usage.unknown} call(s) with unknown token counts" if usage.unknown else ""
     click.echo(
         f"tokens    : {usage.prompt_tokens} prompt, {usage.completion_tokens} completion"
-        f" ({result.cached_replies} replies from the store); cost {cost}"
+        f" ({result.cached_replies} replies from the store{unknown}); cost {cost}"
     )
     click.echo(f"time      : {sum(result.timings.values()):.1f} s ({result.timings})")
     click.echo(f"run dir   : {task_dir}")

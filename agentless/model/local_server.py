@@ -59,6 +59,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def default_threads() -> int:
+    """Half the cores, as llama-cpp-python itself defaults: llama.cpp's threads wait for each
+    other by spinning, so when other work shares the cores a thread per core loses badly (here,
+    with the load average near 16 on 2 cores: 23 s for a short request with one thread; with
+    two it had not finished after eight minutes)."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 def server_available() -> bool:
     """True when llama-cpp-python's server can be imported by this interpreter."""
     return importlib.util.find_spec("llama_cpp") is not None
@@ -88,10 +96,12 @@ def server_argv(model_path: Path, alias: str, port: int, ctx: int, threads: int)
 
 
 def _die_with_parent() -> None:
-    # Runs in the child between fork and exec: ask the kernel to SIGTERM it when the
-    # parent goes away, however the parent ends (PR_SET_PDEATHSIG = 1).
+    # Runs in the child between fork and exec: ask the kernel to kill it when the parent goes
+    # away, however the parent ends (PR_SET_PDEATHSIG = 1). SIGKILL, not SIGTERM: on SIGTERM
+    # the server finishes the request in progress first, which can take many minutes, and
+    # nobody is left to read the answer.
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
 
 
 @contextlib.contextmanager
@@ -112,7 +122,7 @@ def local_server(
         raise ConfigError(_INSTALL_HINT)
     model_path, alias = resolve_model(model, cache_dir)
     port = port or free_port()
-    threads = threads or os.cpu_count() or 1
+    threads = threads or default_threads()
     argv = [*server_argv(model_path, alias, port, ctx, threads), *server_args]
     with tempfile.NamedTemporaryFile(
         "w+b", prefix="agentless-llama-", suffix=".log", delete=False
