@@ -240,6 +240,7 @@ def _share(total: Usage, position: int, count: int) -> Usage:
         latency=total.latency if first else 0.0,
         retries=total.retries if first else 0,
         calls=1 if first else 0,
+        unknown=total.unknown if first else 0,
     )
 
 
