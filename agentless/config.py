@@ -1,6 +1,6 @@
 """Typed, frozen configuration, and how it is assembled.
 
-Precedence (lowest to highest): defaults < TOML file (``agentless.toml`` in the working
+Precedence (lowest to highest): defaults < profile (``--profile``) < TOML file (``agentless.toml`` in the working
 directory, or ``--config``) < environment variables < CLI flags. Only ``cli.py`` maps argv into
 these objects; everything below receives them read-only.
 
@@ -60,6 +60,15 @@ class ModelConfig(_Frozen):
     )
     temperature: float = Field(default=0.0, description="Default sampling temperature.")
     max_tokens: int | None = Field(default=None, description="Default completion token limit.")
+    context_window: int | None = Field(
+        default=None,
+        description="The server's context size in tokens; when set, `max_tokens` is cut to the "
+        "room a prompt leaves (set when unset) and a prompt leaving less than "
+        "`min_reply_tokens` is refused before it is sent.",
+    )
+    min_reply_tokens: int = Field(
+        default=256, ge=1, description="Least room for the reply a prompt must leave."
+    )
     stop: tuple[str, ...] = Field(default=(), description="Stop sequences.")
     seed: int | None = Field(default=None, description="Sampling seed, where servers honour it.")
     stream: bool = Field(default=False, description="Use server-sent events (stream=true).")
@@ -86,6 +95,12 @@ class LocalizeConfig(_Frozen):
 
     top_files: int = Field(default=5, description="Files kept after the file stage.")
     retrieval_top_k: int = Field(default=10, description="BM25 files merged with the model's.")
+    ask_files_over: int = Field(
+        default=0,
+        ge=0,
+        description="Ask the model for files only when the repository has more source files "
+        "than this (fewer are all kept, in retrieval order); 0 = always ask.",
+    )
     file_samples: int = Field(default=1, ge=1)
     element_samples: int = Field(default=1, ge=1)
     window_samples: int = Field(default=4, ge=1, description="Location sets for repair.")
@@ -111,6 +126,18 @@ class RepairConfig(_Frozen):
     temperature: float = Field(default=0.8)
     context_margin: int = Field(default=15)
     reflections: int = Field(default=1, ge=0, description="Retries of a malformed reply.")
+    reflect_temperature: float = Field(
+        default=0.7,
+        description="Temperature of reflections: at 0 a model tends to resend its failed reply.",
+    )
+    max_tokens: int = Field(
+        default=4096, ge=16, description="Completion token limit of each repair reply."
+    )
+    prompt_token_budget: int | None = Field(
+        default=None,
+        description="Most prompt tokens of a repair request: code windows beyond it are left "
+        "out, from the last; unset = no limit.",
+    )
 
 
 class ValidateConfig(_Frozen):
@@ -184,6 +211,51 @@ class Config(_Frozen):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+# Named starting points under the TOML file (``--profile NAME``): each maps config sections to
+# values, as a TOML file would.
+PROFILES: dict[str, dict[str, dict[str, Any]]] = {
+    # A small model (1-2B parameters) on a few CPU cores behind `agentless serve-local`:
+    # prompt reading runs at tens of tokens per second, so every stage is kept short.
+    "local": {
+        "model": {
+            "context_window": 8192,
+            "max_tokens": 1024,
+            "timeout": 900.0,
+            "concurrency": 1,
+        },
+        "localize": {
+            "top_files": 3,
+            "ask_files_over": 3,
+            "retrieval_top_k": 5,
+            "window_samples": 1,
+            "prompt_token_budget": 2500,
+            "context_margin": 5,
+            "max_retries": 1,
+            "reply_tokens": 384,
+        },
+        "repair": {
+            "samples": 4,
+            "max_tokens": 768,
+            "context_margin": 5,
+            "prompt_token_budget": 3000,
+        },
+        "validate": {"script_timeout": 120.0},
+    },
+}
+
+
+def profile_layer(name: str | None) -> dict[str, Any]:
+    """The settings of profile ``name`` (``None``: none); ``ConfigError`` for unknown names."""
+    if name is None:
+        return {}
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown profile {name!r}; known profiles: {', '.join(sorted(PROFILES))}"
+        ) from None
+
+
 def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in extra.items():
@@ -222,8 +294,10 @@ def load_config(
     *,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    profile: str | None = None,
 ) -> Config:
-    """Assemble a ``Config`` from defaults, a TOML file, the environment and overrides.
+    """Assemble a ``Config`` from defaults, a profile, a TOML file, the environment and
+    overrides.
 
     ``path=None`` reads ``agentless.toml`` from the working directory when it exists.
     ``overrides`` is a nested mapping (``{"model": {"name": "m"}}``); ``None`` values are
@@ -245,6 +319,7 @@ def load_config(
         or layers.get("model", {}).get("api_key_env")
         or "OPENAI_API_KEY"
     )
+    layers = _deep_merge(profile_layer(profile), layers)
     layers = _deep_merge(layers, env_layer(env, key_env))
     layers = _deep_merge(layers, overrides or {})
     try:

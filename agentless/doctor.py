@@ -32,6 +32,7 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    warn: bool = False  # passes, but something deserves a look (shown as WARN with its fix)
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,9 @@ def render(checks: list[Check]) -> Iterator[str]:
     """Report lines: ``OK``/``FAIL``, the check's name, what was found, and how to fix it."""
     width = max((len(c.name) for c in checks), default=0)
     for check in checks:
-        yield f"{'OK  ' if check.ok else 'FAIL'}  {check.name.ljust(width)}  {check.detail}"
-        if not check.ok and check.fix:
+        label = "FAIL" if not check.ok else "WARN" if check.warn else "OK  "
+        yield f"{label}  {check.name.ljust(width)}  {check.detail}"
+        if (not check.ok or check.warn) and check.fix:
             yield f"      {' ' * width}  fix: {check.fix}"
 
 
@@ -127,12 +129,17 @@ def _check_models(model: OpenAICompatibleModel, config: ModelConfig) -> Check | 
         return _failure("endpoint", exc, config)
     listed = f"{len(ids)} model(s) listed at {safe_url(model.base_url)}"
     if ids and config.name not in ids:
+        # Not a failure by itself: llama.cpp's server lists its file path and answers any
+        # name. The completion check below shows whether this server answers this name.
         shown = ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
         return Check(
             "models",
-            False,
-            f"{listed}, not {config.name!r}",
-            f"use one of: {shown} ({_MODEL_FIX})",
+            True,
+            f"{listed}, not {config.name!r} (the completion check shows whether it answers)",
+            f"if the server is llama.cpp's, start it with --model_alias {config.name} so the "
+            f"names match (`agentless serve-local` does); else use one of: {shown} "
+            f"({_MODEL_FIX})",
+            warn=True,
         )
     return Check("models", True, listed)
 

@@ -256,7 +256,8 @@ def run_task(
                 log.warning("%s: validation unavailable: %s", task.instance_id, exc)
                 notes = [f"validation unavailable (infrastructure): {exc}"]
     journal.stage("select")
-    selection = select(candidates)
+    # A user's own repository gets no patch that breaks its passing tests (see select.py).
+    selection = select(candidates, allow_breaking=task.kind != "local")
     log.info("%s: %s", task.instance_id, selection.steps[-1])
     return _result(task, metered, located, samples, selection, timer.seconds, notes)
 
@@ -307,7 +308,7 @@ def _validate(
     saved = journal.recall("validate", key)
     if saved is not None:
         journal.stage("validate", "verdicts from the store (validated before)")
-        checks = {k: PatchChecks(**v) for k, v in saved.items()}
+        checks = {k: PatchChecks.from_dict(v) for k, v in saved.items()}
     else:
         checks = _check(task, commit, patches, edited, script, config, services, journal)
         journal.keep("validate", key, {k: dataclasses.asdict(v) for k, v in checks.items()})
@@ -315,6 +316,8 @@ def _validate(
     for candidate in usable:
         result = checks[candidate.key]
         candidate.regression_failures = result.regression_failures
+        candidate.broken_tests = result.broken
+        candidate.tests_fixed = result.fixed
         candidate.reproduction_passed = result.reproduction_passed
     return notes
 
@@ -398,6 +401,8 @@ def _result(
                 "votes": candidate.votes,
                 "key": candidate.key,
                 "regression_failures": candidate.regression_failures,
+                "broken_tests": list(candidate.broken_tests),
+                "tests_fixed": candidate.tests_fixed,
                 "reproduction_passed": candidate.reproduction_passed,
                 "edit_failures": sample.failures,
                 "replies": sample.replies,

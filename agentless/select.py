@@ -4,9 +4,15 @@ A candidate's identity for voting is the *normalized* result of its patch: every
 file is parsed, docstrings dropped and the AST unparsed, so comments, docstrings and formatting do
 not split votes. Non-Python files are compared with trailing whitespace and blank lines folded.
 
-Selection keeps, step by step, the candidates that (1) pass the reproduction test, (2) fail the
-fewest regression tests; a step that would leave nobody is skipped (recorded). Among survivors
-the largest vote wins; ties go to the earliest sample.
+Selection keeps, step by step, the candidates that (1) break no test that passed before the
+patch (compared test by test, whatever the totals), (2) make the most failing tests pass,
+(3) pass the reproduction test; a step that would leave nobody is skipped (recorded). Among
+survivors the largest vote wins; ties go to the earliest sample.
+
+When every candidate that ran the tests breaks some, ``allow_breaking`` decides: false (the
+policy for a user's own repository) chooses no patch, and the result names the least bad
+one; true (dataset rows, where an empty prediction helps nobody) keeps those that break the
+fewest, and the chosen candidate's reason says how many tests it breaks.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ class Candidate:
     problem: str = ""
     regression_failures: int | None = None
     reproduction_passed: bool | None = None
+    broken_tests: tuple[str, ...] = ()
+    tests_fixed: int | None = None
     kept: bool = True
     reason: str = ""
     key: str = ""
@@ -47,6 +55,11 @@ class Selection:
     @property
     def patch(self) -> str:
         return self.chosen.patch if self.chosen else ""
+
+    @property
+    def breaks(self) -> int:
+        """How many tests that passed before the chosen patch fail with it."""
+        return (self.chosen.regression_failures or 0) if self.chosen else 0
 
 
 def normalize_python(source: str) -> str | None:
@@ -125,7 +138,14 @@ def filter_candidates(candidates: Sequence[Candidate]) -> list[Candidate]:
 
 
 def _narrow(
-    pool: list[Candidate], keep: list[Candidate], step: str, reason: str, steps: list[str]
+    pool: list[Candidate],
+    keep: list[Candidate],
+    step: str,
+    reason: str,
+    steps: list[str],
+    *,
+    keep_reasons: bool = False,
+    record: bool = True,
 ) -> list[Candidate]:
     if not keep:
         steps.append(f"{step}: no candidate passes; step skipped")
@@ -133,26 +153,68 @@ def _narrow(
     for candidate in pool:
         if candidate not in keep:
             candidate.kept = False
-            candidate.reason = reason
-    steps.append(f"{step}: {len(keep)} of {len(pool)} kept")
+            candidate.reason = candidate.reason if keep_reasons and candidate.reason else reason
+    if record:
+        steps.append(f"{step}: {len(keep)} of {len(pool)} kept")
     return keep
 
 
-def select(candidates: Sequence[Candidate]) -> Selection:
+def breaks_label(count: int) -> str:
+    """``breaks N test(s) that passed before``."""
+    return f"breaks {count} test{'s' if count != 1 else ''} that passed before"
+
+
+def _regression_step(
+    pool: list[Candidate], steps: list[str], allow_breaking: bool
+) -> list[Candidate]:
+    """Keep the candidates that break no formerly passing test (see the module docstring)."""
+    ran = [c for c in pool if c.regression_failures is not None]
+    if not ran:
+        return pool
+    for candidate in pool:
+        candidate.reason = _regression_reason(candidate)
+    fewest = min(c.regression_failures or 0 for c in ran)
+    keep = [c for c in ran if c.regression_failures == fewest]
+    if fewest == 0:
+        return _narrow(pool, keep, "regression tests", "", steps, keep_reasons=True)
+    if not allow_breaking:
+        for candidate in pool:
+            candidate.kept = False
+        least = min(keep, key=lambda c: c.index)
+        steps.append(
+            f"regression tests: every candidate breaks tests that passed before; no patch "
+            f"chosen (least bad: #{least.index}, which {breaks_label(fewest)})"
+        )
+        return []
+    steps.append(f"regression tests: every candidate breaks some; keeping the fewest ({fewest})")
+    return _narrow(pool, keep, "regression tests", "", steps, keep_reasons=True, record=False)
+
+
+def _regression_reason(candidate: Candidate) -> str:
+    if candidate.regression_failures is None:
+        return "the tests could not be run with it"
+    if not candidate.regression_failures:
+        return ""
+    shown = ", ".join(candidate.broken_tests[:3])
+    more = " ..." if len(candidate.broken_tests) > 3 else ""
+    return breaks_label(candidate.regression_failures) + (f": {shown}{more}" if shown else "")
+
+
+def select(candidates: Sequence[Candidate], *, allow_breaking: bool = True) -> Selection:
     """Filter, narrow by validation results, then vote. Every candidate keeps its reason."""
     all_candidates = list(candidates)
     steps: list[str] = []
     pool = filter_candidates(all_candidates)
     steps.append(f"filter: {len(pool)} of {len(all_candidates)} usable")
+    pool = _regression_step(pool, steps, allow_breaking)
+    if pool and any(c.tests_fixed for c in pool):
+        most = max(c.tests_fixed or 0 for c in pool)
+        keep = [c for c in pool if c.tests_fixed == most]
+        step = f"failing tests fixed (most: {most})"
+        pool = _narrow(pool, keep, step, f"fixes fewer than {most} failing test(s)", steps)
     if pool and any(c.reproduction_passed is not None for c in pool):
         keep = [c for c in pool if c.reproduction_passed]
         pool = _narrow(pool, keep, "reproduction test", "reproduction test fails", steps)
-    ran = [c for c in pool if c.regression_failures is not None]
-    if ran:
-        fewest = min(c.regression_failures or 0 for c in ran)
-        keep = [c for c in ran if c.regression_failures == fewest]
-        step = f"regression tests (fewest failures: {fewest})"
-        pool = _narrow(pool, keep, step, f"more than {fewest} regression failure(s)", steps)
     if not pool:
         return Selection(None, all_candidates, steps)
     votes = Counter(c.key for c in pool)
@@ -164,6 +226,8 @@ def select(candidates: Sequence[Candidate]) -> Selection:
             candidate.reason = (
                 "same patch as the chosen one" if candidate.key == chosen.key else "outvoted"
             )
-    chosen.reason = f"chosen with {chosen.votes} vote(s)"
+    chosen.reason = f"chosen with {chosen.votes} vote(s)" + (
+        f"; {breaks_label(chosen.regression_failures)}" if chosen.regression_failures else ""
+    )
     steps.append(f"vote: {len(votes)} distinct patch(es); winner has {chosen.votes}")
     return Selection(chosen, all_candidates, steps)

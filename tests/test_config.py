@@ -64,3 +64,19 @@ def test_unknown_field_is_an_error(tmp_path: Path) -> None:
     path = write_toml(tmp_path, "[model]\nnmae = 'typo'\n")
     with pytest.raises(ConfigError, match="nmae"):
         load_config(path, env={})
+
+
+def test_the_local_profile_sits_under_the_config_file_and_the_flags(tmp_path: Path) -> None:
+    toml = tmp_path / "a.toml"
+    toml.write_text("[repair]\nsamples = 7\n")
+    config = load_config(toml, env={}, profile="local", overrides={"localize": {"top_files": 9}})
+    assert config.repair.samples == 7  # the file wins over the profile
+    assert config.localize.top_files == 9  # and the flags over both
+    assert config.model.context_window == 8192  # the rest is the profile's
+    assert config.repair.max_tokens == 768
+    assert load_config(toml, env={}).model.context_window is None
+
+
+def test_an_unknown_profile_names_the_known_ones() -> None:
+    with pytest.raises(ConfigError, match="local"):
+        load_config(Path("/dev/null"), env={}, profile="fast")

@@ -88,11 +88,25 @@ def test_named_key_variable_is_used_and_named() -> None:
 
 
 def test_unlisted_model_names_the_available_ones() -> None:
-    with ScriptedServer(models=["qwen-coder", "llama"]) as srv:
+    with ScriptedServer(models=["qwen-coder", "llama"], strict_models=True) as srv:
         code, output = doctor("--base-url", srv.url, "--model", "m")
     assert code == 1
-    assert lines_for(output, "models")[0].startswith("FAIL")
+    assert lines_for(output, "models")[0].startswith("WARN")
     assert "use one of: qwen-coder, llama" in output
+    assert lines_for(output, "completion")[0].startswith("FAIL")  # this server refuses "m"
+
+
+def test_an_unlisted_name_the_server_answers_is_a_warning_with_the_alias_fix() -> None:
+    # llama.cpp's server lists its model file's path and answers any name.
+    with ScriptedServer(models=["/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"]) as srv:
+        _code, output = doctor("--base-url", srv.url, "--model", "qwen")
+    [models, fix] = lines_for(output, "models") + [
+        line for line in output.splitlines() if "--model_alias" in line
+    ]
+    assert models.startswith("WARN")
+    assert "--model_alias qwen" in fix
+    assert lines_for(output, "completion")[0].startswith("OK")
+    assert "FAIL  models" not in output
 
 
 def test_missing_model_name() -> None:

@@ -115,14 +115,21 @@ def test_pipeline_chooses_a_patch_that_makes_the_tests_pass(repo: Path, tmp_path
     reasons = [c["reason"] for c in result.candidates]
     assert len(result.candidates) == 5
     assert reasons[0] == "empty patch"  # malformed, even after a reflection
-    assert reasons[1] == reasons[4] == "reproduction test fails"  # wrong fixes
+    # The wrong fixes break the odd case, which passed before (the even case failed before and
+    # after: the totals tie with the original, the per-test comparison does not).
+    assert (
+        reasons[1]
+        == reasons[4]
+        == ("breaks 1 test that passed before: tests/test_core.py::test_median_odd")
+    )
     assert result.candidates[2]["key"] == result.candidates[3]["key"]  # udiff == diff, normalized
     assert reasons[2].startswith("chosen with 2 vote(s)")
     assert reasons[3] == "same patch as the chosen one"
     assert [c["reproduction_passed"] for c in result.candidates[1:]] == [False, True, True, False]
     failures = [c["regression_failures"] for c in result.candidates[1:]]
     assert failures[1] == failures[2] == 0
-    assert failures[0] == failures[3] == 2  # the wrong fix breaks the odd case too
+    assert failures[0] == failures[3] == 1
+    assert [c["tests_fixed"] for c in result.candidates[1:]] == [0, 1, 1, 0]
     # The chosen patch really makes the repository's own tests pass.
     subprocess.run(["git", "apply", "-"], input=result.patch, text=True, cwd=repo, check=True)
     tests = subprocess.run(

@@ -27,3 +27,24 @@ def test_windows_hold_exact_file_lines() -> None:
 
 def test_unknown_files_are_skipped() -> None:
     assert code_windows({"a.py": TEXT}, {"missing.py": [(1, 2)]}, 3) == []
+
+
+def test_margins_stop_at_a_blank_line_instead_of_cutting_into_a_neighbour() -> None:
+    source = (
+        "def mean(values):\n"  # 1
+        "    if not values:\n"
+        "        raise ValueError\n"
+        "    return sum(values) / len(values)\n"  # 4
+        "\n"
+        "\n"
+        "def median(values):\n"  # 7
+        "    ordered = sorted(values)\n"
+        "    return ordered[len(ordered) // 2]\n"  # 9
+        "\n"
+        "def mode(values):\n"  # 11
+        "    return max(values, key=values.count)\n"
+    )
+    [window] = code_windows({"s.py": source}, {"s.py": [(7, 9)]}, 5)
+    assert (window.start, window.end) == (7, 9)  # neither mean's last lines nor mode's def
+    [wide] = code_windows({"s.py": source}, {"s.py": [(3, 8)]}, 2)
+    assert (wide.start, wide.end) == (1, 9)  # no blank line in the margins: kept whole

@@ -61,8 +61,52 @@ def test_failed_edit_gets_one_reflection_with_feedback() -> None:
 
 def test_unfixable_reply_is_recorded_as_failure_not_raised() -> None:
     with ScriptedServer(default="I think the code is fine.") as srv:
+        srv.on("could not be applied", "Still fine, I think.")
         config = RepairConfig(samples=1, reflections=1)
         [sample] = generate_repairs(fast_model(srv), "median is wrong", FILES, LOCATIONS, config)
     assert not sample.ok
     assert sample.patch == ""
-    assert len(sample.replies) == 2
+    assert sample.replies == ["I think the code is fine.", "Still fine, I think."]
+
+
+def test_a_reflection_that_repeats_the_failed_reply_ends_the_reflections() -> None:
+    with ScriptedServer(default=BAD) as srv:
+        config = RepairConfig(samples=1, reflections=3, reflect_temperature=0.6, max_tokens=321)
+        [sample] = generate_repairs(fast_model(srv), "median is wrong", FILES, LOCATIONS, config)
+        bodies = [r.body for r in srv.chat_requests]
+    assert len(bodies) == 2  # the sample and one reflection, not three
+    assert sample.replies == [BAD]
+    assert sample.failures[-1].startswith("the reflection repeated the failed reply")
+    assert bodies[1]["temperature"] == 0.6
+    assert {b["max_tokens"] for b in bodies} == {321}
+
+
+def test_location_sets_with_the_same_prompt_are_sampled_once() -> None:
+    # Two sets that widen to the same window: one prompt, so one set of replies, not two.
+    same = [{"stats/core.py": [(1, 3)]}, {"stats/core.py": [(2, 3)]}, {"stats/other.py": []}]
+    with ScriptedServer() as srv:
+        srv.on("# Issue", GOOD, GOOD, GOOD, GOOD)
+        config = RepairConfig(samples=2, reflections=0)
+        samples = generate_repairs(fast_model(srv), "median is wrong", FILES, same, config)
+        prompts = {r.messages[-1]["content"] for r in srv.chat_requests}
+    assert [(s.location_set, s.sample) for s in samples] == [(0, 0), (0, 1), (2, 0), (2, 1)]
+    assert len(prompts) == 2
+
+
+def test_windows_past_the_prompt_budget_are_left_out_from_the_last() -> None:
+    files = {"a.py": "A = 1\n" * 300, "b.py": "B = 2\n" * 5}
+    locations = [{"b.py": [], "a.py": []}]
+    with ScriptedServer(default="no edit") as srv:
+        config = RepairConfig(samples=1, reflections=0, prompt_token_budget=600)
+        generate_repairs(fast_model(srv), "issue", files, locations, config)
+        [prompt] = [r.messages[-1]["content"] for r in srv.chat_requests]
+    assert "### b.py" in prompt
+    assert "### a.py" not in prompt
+
+
+def test_a_prompt_the_model_refuses_as_too_long_is_a_recorded_failure() -> None:
+    with ScriptedServer(default=GOOD, context_limit=50) as srv:
+        config = RepairConfig(samples=2, reflections=0)
+        [sample] = generate_repairs(fast_model(srv), "median is wrong", FILES, LOCATIONS, config)
+    assert sample.patch == ""
+    assert sample.failures[0].startswith("not sent:")

@@ -82,7 +82,55 @@ def test_validation_narrows_before_voting() -> None:
     result = select(candidates)
     assert result.chosen is candidates[3]
     assert candidates[0].reason == "reproduction test fails"
-    assert "regression" in candidates[2].reason
+    assert candidates[2].reason == "breaks 1 test that passed before"
+
+
+def test_a_patch_that_breaks_a_passing_test_never_beats_one_that_breaks_none() -> None:
+    breaking = "def f(x):\n    return x * 2\n"
+    harmless = "def f(x):\n    return x + 0\n"
+    votes_for_breaking = [
+        cand(i, breaking, regression_failures=1, tests_fixed=1, reproduction_passed=True)
+        for i in range(3)
+    ]
+    for candidate in votes_for_breaking:
+        candidate.broken_tests = ("tests/test_f.py::test_odd",)
+    lone = cand(3, harmless, regression_failures=0, tests_fixed=0, reproduction_passed=False)
+    result = select([*votes_for_breaking, lone])
+    assert result.chosen is lone
+    assert result.breaks == 0
+    assert votes_for_breaking[0].reason == (
+        "breaks 1 test that passed before: tests/test_f.py::test_odd"
+    )
+
+
+def test_when_every_candidate_breaks_tests_the_policy_decides() -> None:
+    def pool() -> list[Candidate]:
+        return [
+            cand(0, "def f(x):\n    return 1\n", regression_failures=2),
+            cand(1, "def f(x):\n    return 2\n", regression_failures=1),
+        ]
+
+    strict = select(pool(), allow_breaking=False)  # a user's repository
+    assert strict.chosen is None and strict.patch == ""
+    assert (
+        "no patch chosen (least bad: #1, which breaks 1 test that passed before)"
+        in (strict.steps[-1])
+    )
+    lenient = select(pool(), allow_breaking=True)  # dataset rows
+    assert lenient.chosen is not None and lenient.chosen.index == 1
+    assert lenient.breaks == 1
+    assert lenient.chosen.reason == "chosen with 1 vote(s); breaks 1 test that passed before"
+
+
+def test_among_harmless_patches_the_one_fixing_most_failing_tests_wins() -> None:
+    candidates = [
+        cand(0, "def f(x):\n    return 1\n", regression_failures=0, tests_fixed=0),
+        cand(1, "def f(x):\n    return 1\n", regression_failures=0, tests_fixed=0),
+        cand(2, "def f(x):\n    return 2\n", regression_failures=0, tests_fixed=1),
+    ]
+    result = select(candidates)
+    assert result.chosen is candidates[2]
+    assert candidates[0].reason == "fixes fewer than 1 failing test(s)"
 
 
 def test_a_step_nobody_passes_is_skipped_not_fatal() -> None:

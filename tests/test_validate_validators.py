@@ -236,9 +236,34 @@ def test_user_command_counts_tests_that_vanish_as_failing(
         timeout=120,
     )
     checks = check_patches(plan, {"half": half, "breaks": breaks})
-    assert checks["half"].regression_failures == 2
-    assert (checks["breaks"].regression_failures or 0) > 2
+    assert (checks["half"].broken, checks["half"].fixed) == ((), 2)
+    assert (checks["breaks"].broken, checks["breaks"].fixed) == ((), 0)
     assert (root / "mathy.py").read_text() == MATH
+
+
+def test_user_command_compares_each_test_before_and_after_not_the_totals(
+    tmp_path: Path, env: Environment, sandbox: Sandbox
+) -> None:
+    # Two tests fail before and two after, but not the same two: the patch is a regression.
+    good_double = MATH.replace("x + x + 1", "x + x")
+    root = tmp_path / "mathy"
+    (root / "tests").mkdir(parents=True)
+    (root / "mathy.py").write_text(good_double)
+    (root / "tests" / "test_mathy.py").write_text(TEST_MATH)
+    swap = diff("mathy.py", good_double, MATH.replace("x * x + 1", "x * x"))
+    plan = ValidationPlan(
+        tree=root,
+        env=env,
+        sandbox=sandbox,
+        test_command=user_test_command("python -m pytest -p no:cacheprovider tests"),
+        timeout=120,
+    )
+    [checks] = check_patches(plan, {"swap": swap}).values()
+    assert checks.broken == (
+        "tests/test_mathy.py::test_double",
+        "tests/test_mathy.py::test_double_zero",
+    )
+    assert (checks.regression_failures, checks.fixed) == (2, 2)
 
 
 STATEFUL_SCRIPT = """import os

@@ -44,6 +44,12 @@ def localize_files(
     Returns (merged ranking, the model's own files, record).
     """
     record = StageRecord("files")
+    sources = index.source_paths()
+    if len(sources) <= config.ask_files_over:
+        # Every file would be kept whatever the model said: asking costs a call for nothing.
+        record.fallback = f"not asked: the repository has {len(sources)} source file(s)"
+        kept = merge_rankings([], retrieved, config.top_files)
+        return kept + [p for p in sources if p not in kept], [], record
     ordered = paths_by_relevance(index, issue)
     messages, shown = fit_tree(
         ordered,
@@ -52,7 +58,6 @@ def localize_files(
     )
     record.prompt_tokens = count_message_tokens(messages)
     record.dropped = ordered[len(shown) :]
-    sources = index.source_paths()
     replies = sample(
         model,
         messages,

@@ -32,6 +32,7 @@ from agentless.errors import (
 )
 from agentless.model.retry import RetryPolicy, is_retryable_status, parse_retry_after
 from agentless.model.types import CallRecord, CallRecorder, Completion, Message, Model, Usage
+from agentless.tokens import count_message_tokens
 
 logger = logging.getLogger("agentless.model")
 
@@ -239,6 +240,7 @@ def _share(total: Usage, position: int, count: int) -> Usage:
         latency=total.latency if first else 0.0,
         retries=total.retries if first else 0,
         calls=1 if first else 0,
+        unknown=total.unknown if first else 0,
     )
 
 
@@ -290,6 +292,7 @@ class OpenAICompatibleModel:
             trust_env=not _is_loopback(self.base_url),
         )
         self._n_supported = True
+        self._prompt_tokens: dict[str, int] = {}
 
     @classmethod
     def from_config(
@@ -359,13 +362,47 @@ class OpenAICompatibleModel:
         if n < 1:
             raise ConfigError(f"n must be at least 1, got {n}")
         body = self._body(messages, temperature, max_tokens, stop, seed, extra_body, kw)
+        self._fit_reply_limit(body)
         use_stream = self.config.stream if stream is None else stream
         key = request_key(body)
         found = self._cached(key, n)
         missing = [i for i in range(n) if i not in found]
         if missing:
-            found.update(self._fetch(body, key, missing, stage, use_stream))
+            try:
+                found.update(self._fetch(body, key, missing, stage, use_stream))
+            except ContextLengthError as exc:
+                # The server's own count may say a smaller limit fits where the estimate did not.
+                smaller = _room_from_server(exc, self.config.min_reply_tokens)
+                if smaller is None or smaller >= int(body.get("max_tokens") or 0):
+                    raise
+                body = {**body, "max_tokens": smaller}
+                key = request_key(body)
+                found = self._cached(key, n)
+                missing = [i for i in range(n) if i not in found]
+                found.update(self._fetch(body, key, missing, stage, use_stream))
         return [found[i] for i in range(n)]
+
+    def _fit_reply_limit(self, body: dict[str, Any]) -> None:
+        """With a known context window: cut ``max_tokens`` to the room the prompt leaves (and
+        set it when unset, so a server never generates until its context is full), or raise
+        ``ContextLengthError`` before sending when less than ``min_reply_tokens`` is left."""
+        window = self.config.context_window
+        if window is None:
+            return
+        prompt = count_message_tokens(body["messages"])
+        room = window - prompt
+        wanted = body.get("max_tokens")
+        needed = min(self.config.min_reply_tokens, int(wanted or self.config.min_reply_tokens))
+        if room < needed:
+            raise ContextLengthError(
+                f"the prompt (about {prompt} tokens) leaves {max(room, 0)} of the "
+                f"{window}-token context window for the reply, under the {needed} needed; "
+                "not sent: shorten the prompt (localize.prompt_token_budget, "
+                "repair.prompt_token_budget) or raise model.context_window and the server's",
+                url=safe_url(self.base_url),
+            )
+        if wanted is None or int(wanted) > room:
+            body["max_tokens"] = room
 
     def list_models(self) -> list[str]:
         """The model ids the server offers (``GET /models``)."""
@@ -489,6 +526,8 @@ class OpenAICompatibleModel:
             spent = Usage(latency=time.monotonic() - began, retries=exc.attempts - 1, calls=1)
             self._record(key, stage, url, sent, [], spent, started, exc)
             raise
+        if stream and reply.usage is None:
+            reply.usage = self._usage_not_streamed(body, reply)
         completions = self._completions(reply, indices)
         total = sum((c.usage for c in completions), Usage())
         self._record(key, stage, url, sent, completions, total, started, None)
@@ -497,7 +536,9 @@ class OpenAICompatibleModel:
     def _completions(self, reply: _Reply, indices: list[int]) -> list[Completion]:
         usage = _usage_from(reply.usage)
         price = self.config.prices.get(self.name)
-        total = dataclasses.replace(usage or Usage(), latency=reply.latency, retries=reply.retries)
+        total = dataclasses.replace(
+            usage or Usage(unknown=1), latency=reply.latency, retries=reply.retries
+        )
         choices = reply.choices[: len(indices)]
         result = []
         for position, (index, choice) in enumerate(zip(indices, choices, strict=False)):
@@ -515,6 +556,58 @@ class OpenAICompatibleModel:
                 )
             )
         return result
+
+    def _usage_not_streamed(self, body: Mapping[str, Any], reply: _Reply) -> dict[str, Any] | None:
+        """Token counts for a stream that ended without a usage chunk (llama-cpp-python's
+        server never sends one): the prompt's from a one-token request of the same prompt
+        (cheap: the server reuses the prompt it has just read), the reply's from the server's
+        tokenize endpoint. Only for servers on this machine, where the extra request costs
+        nothing; elsewhere, and when either count fails, the usage is unknown (never 0)."""
+        if not _is_loopback(self.base_url):
+            return None
+        messages = json.dumps(body.get("messages"), sort_keys=True)
+        prompt = self._prompt_tokens.get(messages)
+        if prompt is None:
+            prompt = self._probe_prompt_tokens(body)
+            if prompt is not None:
+                self._prompt_tokens[messages] = prompt
+        counts = [self._count_text_tokens(choice.text) for choice in reply.choices]
+        if prompt is None or any(count is None for count in counts):
+            logger.warning(
+                "the stream ended without token counts and the server could not count them; "
+                "usage of this call is unknown"
+            )
+            return None
+        return {"prompt_tokens": prompt, "completion_tokens": sum(c or 0 for c in counts)}
+
+    def _probe_prompt_tokens(self, body: Mapping[str, Any]) -> int | None:
+        probe = {k: v for k, v in body.items() if k not in ("n", "stream", "stream_options")}
+        probe.update(max_tokens=1, temperature=0.0)
+        try:
+            with _http_errors():
+                response = self._client.post(f"{self.base_url}/chat/completions", json=probe)
+            data = response.json() if response.status_code == 200 else {}
+            return int(data["usage"]["prompt_tokens"])
+        except (_Retryable, KeyError, TypeError, ValueError):
+            return None
+
+    def _count_text_tokens(self, text: str) -> int | None:
+        if not text:
+            return 0
+        root = self.base_url.removesuffix("/v1")
+        # llama-cpp-python's server, then llama.cpp's own.
+        for path, payload, read in (
+            ("/extras/tokenize/count", {"input": text}, lambda d: int(d["count"])),
+            ("/tokenize", {"content": text}, lambda d: len(d["tokens"])),
+        ):
+            try:
+                with _http_errors():
+                    response = self._client.post(root + path, json=payload)
+                if response.status_code == 200:
+                    return read(response.json())
+            except (_Retryable, KeyError, TypeError, ValueError):
+                continue
+        return None
 
     def _record(
         self,
@@ -670,6 +763,21 @@ class OpenAICompatibleModel:
         if self._api_key and self._api_key in text:
             return text.replace(self._api_key, "[redacted]")
         return text
+
+
+_SERVER_COUNTS = re.compile(
+    r"maximum context length is (\d+) tokens.*?\((\d+) in the messages", re.IGNORECASE | re.S
+)
+
+
+def _room_from_server(exc: ContextLengthError, minimum: int) -> int | None:
+    """The reply room a server's context error states (OpenAI's wording, which vLLM and
+    llama-cpp-python use: "maximum context length is W tokens ... (P in the messages, ...")"""
+    match = _SERVER_COUNTS.search(str(exc))
+    if match is None:
+        return None
+    room = int(match.group(1)) - int(match.group(2))
+    return room if room >= minimum else None
 
 
 def _hint(status: int, model: OpenAICompatibleModel) -> str:

@@ -29,6 +29,8 @@ class Usage:
     ``cost`` is ``None`` when the price of the model is unknown (never a silent 0). ``latency``
     is the summed wall time of the HTTP calls, ``retries`` the number of extra attempts, and
     ``calls`` the number of logical requests (retries of one request count once).
+    ``unknown`` counts the calls whose token counts the server did not report and that could
+    not be taken another way: their tokens are missing from the sums, and cost is ``None``.
     """
 
     prompt_tokens: int = 0
@@ -39,6 +41,7 @@ class Usage:
     retries: int = 0
     calls: int = 0
     cost: float | None = 0.0
+    unknown: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -57,6 +60,7 @@ class Usage:
             retries=self.retries + other.retries,
             calls=self.calls + other.calls,
             cost=_add_cost(self.cost, other.cost),
+            unknown=self.unknown + other.unknown,
         )
 
     def __radd__(self, other: object) -> Usage:

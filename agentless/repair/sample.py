@@ -2,20 +2,30 @@
 
 For every location set: one prompt (instructions and format first, then code and issue, so that
 server prefix caches serve the repeated samples), one greedy sample plus ``samples - 1`` at a
-temperature, each reply applied with the edit engine. A reply whose edits do not all apply gets
-up to ``reflections`` follow-ups carrying the engine's feedback.
+temperature, each reply applied with the edit engine. Location sets whose prompts come out
+identical are sampled once: their replies would be the same requests again, and counting them
+twice would give one reply two votes. A reply whose edits do not all apply gets up to
+``reflections`` follow-ups carrying the engine's feedback, at ``reflect_temperature`` (greedy
+decoding tends to resend the failed reply); a follow-up that repeats the failed reply ends
+that sample's reflections.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from agentless.config import RepairConfig
 from agentless.edits import EditResult, apply_reply, render_diff
+from agentless.errors import ContextLengthError
 from agentless.model import Model
 from agentless.repair.context import Span, Window, code_windows
 from agentless.templates import render
+from agentless.tokens import count_message_tokens
+
+log = logging.getLogger(__name__)
 
 Message = dict[str, str]
 
@@ -54,24 +64,55 @@ def generate_repairs(
 ) -> list[RepairSample]:
     """All repair samples for all location sets, in a stable order (set, then sample)."""
     results: list[RepairSample] = []
+    seen: dict[str, int] = {}
     for set_index, locations in enumerate(location_sets):
         windows = code_windows(files, locations, config.context_margin)
         if not windows:
             continue
-        messages = repair_messages(issue, windows, config.edit_format)
-        for sample_index, reply in enumerate(_sample_replies(model, messages, config)):
+        messages = fit_prompt(issue, windows, config)
+        prompt = json.dumps(messages)
+        if prompt in seen:
+            log.info("location set %d gives the same prompt as set %d", set_index, seen[prompt])
+            continue
+        seen[prompt] = set_index
+        try:
+            replies = _sample_replies(model, messages, config)
+        except ContextLengthError as exc:
+            log.warning("location set %d: repair prompt refused: %s", set_index, exc)
+            results.append(RepairSample(set_index, 0, [], "", {}, 0, [f"not sent: {exc}"]))
+            continue
+        for sample_index, reply in enumerate(replies):
             sample = _apply_with_reflection(model, messages, reply, files, config)
             sample.location_set, sample.sample = set_index, sample_index
             results.append(sample)
     return results
 
 
+def fit_prompt(issue: str, windows: Sequence[Window], config: RepairConfig) -> list[Message]:
+    """The repair messages, leaving out code windows from the last while the prompt is over
+    ``config.prompt_token_budget`` (the first window is always kept)."""
+    kept = list(windows)
+    messages = repair_messages(issue, kept, config.edit_format)
+    budget = config.prompt_token_budget
+    while budget is not None and len(kept) > 1 and count_message_tokens(messages) > budget:
+        kept.pop()
+        messages = repair_messages(issue, kept, config.edit_format)
+    if len(kept) < len(windows):
+        log.info("repair prompt: %d of %d code windows fit the budget", len(kept), len(windows))
+    return messages
+
+
 def _sample_replies(model: Model, messages: list[Message], config: RepairConfig) -> list[str]:
-    greedy = model.complete(messages, n=1, temperature=0.0, stage="repair")
+    limit = config.max_tokens
+    greedy = model.complete(messages, n=1, temperature=0.0, max_tokens=limit, stage="repair")
     replies = [c.text for c in greedy]
     if config.samples > 1:
         more = model.complete(
-            messages, n=config.samples - 1, temperature=config.temperature, stage="repair"
+            messages,
+            n=config.samples - 1,
+            temperature=config.temperature,
+            max_tokens=limit,
+            stage="repair",
         )
         replies += [c.text for c in more]
     return replies
@@ -104,7 +145,16 @@ def _apply_with_reflection(
         conversation.append(
             {"role": "user", "content": render("repair_reflect.j2", feedback=feedback)}
         )
-        follow_up = model.complete(conversation, n=1, temperature=0.0, stage="repair.reflect")
+        follow_up = model.complete(
+            conversation,
+            n=1,
+            temperature=config.reflect_temperature,
+            max_tokens=config.max_tokens,
+            stage="repair.reflect",
+        )
+        if follow_up[0].text == replies[-1]:
+            failures.append("the reflection repeated the failed reply; reflections stopped")
+            break
         replies.append(follow_up[0].text)
         conversation.append({"role": "assistant", "content": replies[-1]})
     new_files = _changed(files, current)

@@ -172,6 +172,7 @@ class _State:
     strict_models: bool
     context_limit: int | None
     latency: float
+    stream_usage: bool
     rules: list[_Rule] = field(default_factory=list)
     faults: list[_FaultSlot] = field(default_factory=list)
     requests: list[RecordedRequest] = field(default_factory=list)
@@ -188,7 +189,8 @@ class ScriptedServer:
     (``"honour"``, ``"reject"`` -> 400 for n > 1, ``"ignore"`` -> one choice), ``max_choices``
     (return at most this many), ``models`` (listed by ``/v1/models``; with ``strict_models``
     other names get 404), ``context_limit`` (prompt + max_tokens above it -> 400 "maximum
-    context length"), ``latency`` (seconds added to every chat answer).
+    context length"), ``latency`` (seconds added to every chat answer), ``stream_usage``
+    (False: streams never carry a usage chunk, as llama-cpp-python's server).
     Token counts in ``usage`` are whitespace-separated words; ``cached_tokens`` is the longest
     token prefix shared with an earlier prompt (a prefix cache, as vLLM's).
     """
@@ -204,6 +206,7 @@ class ScriptedServer:
         strict_models: bool = False,
         context_limit: int | None = None,
         latency: float = 0.0,
+        stream_usage: bool = True,
     ) -> None:
         self._state = _State(
             default=default,
@@ -214,6 +217,7 @@ class ScriptedServer:
             strict_models=strict_models,
             context_limit=context_limit,
             latency=latency,
+            stream_usage=stream_usage,
         )
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -452,6 +456,7 @@ class _Handler(BaseHTTPRequestHandler):
         usage = self._usage(prompt_tokens, choices)
         if body.get("stream"):
             include = bool((body.get("stream_options") or {}).get("include_usage"))
+            include = include and self.state.stream_usage
             self._stream(model, choices, usage if include else None, truncate=truncate)
         else:
             self._complete(model, choices, usage, truncate=truncate)

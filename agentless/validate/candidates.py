@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from agentless.errors import TaskError
 from agentless.validate.environments import Environment
@@ -26,16 +27,26 @@ from agentless.validate.validators import (
     run_test_files,
 )
 
-_FAILED = {"FAILED", "ERROR"}
-
 
 @dataclass
 class PatchChecks:
-    """What the validators said about one patch."""
+    """What the validators said about one patch.
+
+    ``broken`` names the tests that passed before the patch and do not after it (so
+    ``regression_failures`` is their count); ``fixed`` counts tests that did not pass before
+    and pass after. Both compare test by test, never totals: a patch that fixes one test and
+    breaks another is not "as good as" the original."""
 
     regression_failures: int | None = None
     reproduction_passed: bool | None = None
+    broken: tuple[str, ...] = ()
+    fixed: int | None = None
     notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PatchChecks:
+        """Read back what ``dataclasses.asdict`` wrote (JSON turns tuples into lists)."""
+        return cls(**{**data, "broken": tuple(data.get("broken", ()))})
 
 
 @dataclass(frozen=True)
@@ -83,15 +94,19 @@ def user_test_command(line: str) -> TestCommand:
     return TestCommand(tuple(argv), command.env)
 
 
-def _failing(run: SuiteRun, baseline: SuiteRun) -> int:
-    """Tests not passing in a run of the user's command, counting those the original run saw
-    and this one does not (a broken import hides a whole file); a run with no parsed statuses
-    counts its exit status (0 = no failures)."""
-    seen = {test for test, status in baseline.statuses.items() if status != "SKIPPED"}
-    vanished = seen - run.statuses.keys()
-    if not run.statuses and not vanished:
-        return 0 if run.exit_code == 0 else 1
-    return sum(1 for status in run.statuses.values() if status in _FAILED) + len(vanished)
+def compare_runs(baseline: SuiteRun, run: SuiteRun) -> tuple[tuple[str, ...], int]:
+    """``(broken, fixed)`` between two runs of the same tests: the tests that passed before
+    and do not pass now (failing, erroring, or gone: a broken import hides a whole file), and
+    how many tests pass now that did not before. Without parsed statuses on either side the
+    exit statuses stand in for one test named after the command."""
+    if not baseline.statuses and not run.statuses:
+        before_ok, after_ok = baseline.exit_code == 0, run.exit_code == 0
+        return (("(test command exit status)",) if before_ok and not after_ok else ()), int(
+            after_ok and not before_ok
+        )
+    broken = tuple(sorted(baseline.passed - run.passed))
+    fixed = len(run.passed - baseline.passed)
+    return broken, fixed
 
 
 def check_patches(plan: ValidationPlan, patches: Mapping[str, str]) -> dict[str, PatchChecks]:
@@ -131,7 +146,12 @@ def _check_with_command(
         if run.timed_out:
             results[key].notes.append("tests timed out")
             continue
-        results[key].regression_failures = _failing(run, baseline)
+        _record_comparison(results[key], baseline, run)
+
+
+def _record_comparison(checks: PatchChecks, baseline: SuiteRun, run: SuiteRun) -> None:
+    checks.broken, checks.fixed = compare_runs(baseline, run)
+    checks.regression_failures = len(checks.broken)
 
 
 def _check_regression(
@@ -154,9 +174,10 @@ def _check_regression(
             baseline=baseline,
             timeout=plan.timeout,
         )
-        results[key].regression_failures = outcome.failures
-        if outcome.error:
+        if outcome.error or outcome.after is None or outcome.before is None:
             results[key].notes.append(f"regression: {outcome.error}")
+            continue
+        _record_comparison(results[key], outcome.before, outcome.after)
 
 
 def _check_reproduction(
