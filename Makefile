@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-slow lint demo clean
+.PHONY: test test-slow lint demo clean exercise-deps
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: need Python >= 3.10 on PATH (python3.10 .. python3.13)"; exit 1; }
@@ -33,6 +33,15 @@ test-slow: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/agentless run --repo examples/textstats --issue examples/textstats/ISSUE.md \
 		--test-cmd "python -m pytest -q -p no:cacheprovider tests" --out runs/demo
+
+# What `agentless exercises` needs beyond node/npm, cargo, cmake/g++ and a JDK, from Debian's
+# packages (as root): Go, JUnit 5 and AssertJ jars, the crates some Rust exercises use (crates.io
+# is not reachable) and Boost's date_time for two C++ exercises.
+exercise-deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q golang junit5 libassertj-core-java \
+		libbyte-buddy-java librust-time-dev librust-anyhow-dev librust-rand-dev \
+		librust-thiserror-dev libboost-date-time-dev
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

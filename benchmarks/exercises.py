@@ -33,7 +33,7 @@ from agentless.exercises import exercise_of, exercise_tasks, render_markdown, ru
 from agentless.exercises.run import TITLES
 from agentless.tasks import Task
 from agentless.testing import RecordedRequest, ScriptedServer
-from agentless.testing.reference import reference_files, reference_reply
+from agentless.testing.reference import reference_blocker, reference_files, reference_reply
 
 
 def main() -> None:
@@ -59,6 +59,8 @@ def main() -> None:
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
+    for instance, why in results.get("left_out", {}).items():
+        print(f"- left out {instance}: {why}")
     for fmt in formats:
         print(render_markdown(results[fmt]["metrics"]))
         if "reference_in_prompts" in results[fmt]:
@@ -70,8 +72,13 @@ def main() -> None:
 
 
 def _reference(tasks: list[Task], formats: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    blocked = {t.instance_id: reference_blocker(exercise_of(t)) for t in tasks}
+    for instance, why in blocked.items():
+        if why:
+            logging.info("left out %s: %s", instance, why)
+    tasks = [t for t in tasks if not blocked[t.instance_id]]
     exercises = {_heading(task): exercise_of(task) for task in tasks}
-    results = {}
+    results: dict[str, Any] = {"left_out": {i: why for i, why in blocked.items() if why}}
     for fmt in formats:
         replies = {heading: reference_reply(e, fmt) for heading, e in exercises.items()}
 
@@ -81,7 +88,11 @@ def _reference(tasks: list[Task], formats: list[str], args: argparse.Namespace) 
         with ScriptedServer(default=answer) as srv:
             config = _config(args, fmt, "reference", srv.url)
             metrics = run_exercises(tasks, config, args.out / fmt)
-            bodies = [json.dumps(r.body, ensure_ascii=False) for r in srv.chat_requests]
+            # What the runner wrote (the model's own replies come back as assistant messages).
+            bodies = [
+                json.dumps([m for m in r.messages if m["role"] != "assistant"], ensure_ascii=False)
+                for r in srv.chat_requests
+            ]
         leaks = _reference_in(bodies, exercises.values())
         results[fmt] = {"metrics": metrics, "reference_in_prompts": leaks}
     return results

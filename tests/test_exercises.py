@@ -109,7 +109,7 @@ STORIES: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
-TIME_LIMIT = 15.0  # seconds per test run: the hanging exercise waits this long
+TIME_LIMIT = 20.0  # seconds per test run: the hanging exercise waits this long
 
 
 def write_stories(root: Path) -> Path:
@@ -247,7 +247,7 @@ def test_each_story_happens_as_scripted(stories: Run) -> None:
     cheater = result_of(out, "cheater")
     assert cheater.tries[0].replies[0].test_edits == ("cheater_test.py",)
     assert not cheater.tries[0].passed
-    work = out / "python__cheater" / "work"
+    work = out / "python__cheater" / "cheater"
     assert "assert answer(3) == 9" in (work / "cheater_test.py").read_text()
     assert "return x * x" in (work / "cheater.py").read_text()
 

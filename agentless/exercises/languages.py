@@ -163,6 +163,9 @@ class JavaScript(Language):
     fence = "javascript"
     syntax_error = re.compile(r"\bSyntaxError\b")
     build_outputs = ("node_modules",)
+    # V8 reserves large address ranges per isolate (worker threads each get one) without
+    # using the memory; a tight address-space cap kills such tests at start.
+    memory_mb = 65536
 
     def _check_toolchain(self) -> str:
         return _missing_tools("node", "npm")
@@ -216,10 +219,14 @@ _JAVA_TEST_JARS = (
     ("assertj-core.jar", "libassertj-core-java"),
     ("byte-buddy.jar", "libbyte-buddy-java"),
 )
-_JAVA_LIBRARY_JARS = {
+_JAVA_LIBRARY_JARS: dict[str, tuple[str, str] | None] = {
     "org.junit.jupiter:junit-jupiter": None,  # inside the console launcher
     "org.assertj:assertj-core": None,
-    "org.json:json": ("com.android.json.jar", "libandroid-json-java"),
+}
+# Libraries Debian packages only in a form the exercises cannot use.
+_JAVA_UNUSABLE = {
+    "org.json:json": "Debian's libandroid-json-java is not a drop-in org.json (its "
+    "JSONException is a checked exception)",
 }
 
 
@@ -252,6 +259,11 @@ class Java(Language):
         text = gradle.read_text(encoding="utf-8") if gradle.is_file() else ""
         for coordinate in _GRADLE_DEP.findall(text):
             group_artifact = ":".join(coordinate.split(":")[:2])
+            if group_artifact in _JAVA_UNUSABLE:
+                return Setup(
+                    unavailable=f"needs {coordinate}: Maven Central is not reachable and "
+                    + _JAVA_UNUSABLE[group_artifact]
+                )
             if group_artifact not in _JAVA_LIBRARY_JARS:
                 return Setup(
                     unavailable=f"needs {coordinate}, which no package registry reachable "
@@ -354,14 +366,9 @@ class Rust(Language):
         return path if proc.returncode == 0 and (path / "cargo").exists() else None
 
     def setup(self, exercise: Exercise) -> Setup:
-        crates = _crate_dependencies(exercise.folder / "Cargo.toml")
-        missing = [name for name in crates if not _debian_crate(name)]
+        missing = missing_crates(exercise.folder / "Cargo.toml")
         if missing:
-            packages = " ".join(f"librust-{name.replace('_', '-')}-dev" for name in missing)
-            return Setup(
-                unavailable=f"needs crates {', '.join(missing)} and crates.io is not reachable "
-                f"(apt-get install {packages})"
-            )
+            return Setup(unavailable=missing)
         bin_dir = self._sysroot_bin()
         path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', os.defpath)}"
         return Setup(env={"PATH": path})
@@ -376,19 +383,60 @@ class Rust(Language):
         return [["cargo", "test", "--offline", "--color", "never", "--", "--include-ignored"]]
 
 
+def missing_crates(manifest: Path) -> str:
+    """Why the crates ``manifest`` depends on cannot be had here ("" when they all can)."""
+    wanted = _crate_requirements(manifest)
+    missing = [f"{name} {req}" for name, req in wanted.items() if not _debian_crate(name, req)]
+    if not missing:
+        return ""
+    packages = " ".join(f"librust-{name.replace('_', '-')}-dev" for name in wanted)
+    return (
+        f"needs crates {', '.join(missing)}; crates.io is not reachable and Debian's registry "
+        f"here has no matching version (apt-get install {packages})"
+    )
+
+
 def _crate_dependencies(manifest: Path) -> list[str]:
+    return list(_crate_requirements(manifest))
+
+
+def _crate_requirements(manifest: Path) -> dict[str, str]:
     try:
         data = tomllib.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):
-        return []
-    names: list[str] = []
+        return {}
+    wanted: dict[str, str] = {}
     for table in ("dependencies", "dev-dependencies"):
-        names += list((data.get(table) or {}).keys())
-    return names
+        for name, spec in (data.get(table) or {}).items():
+            version = spec.get("version", "*") if isinstance(spec, dict) else str(spec)
+            wanted[name] = version
+    return wanted
 
 
-def _debian_crate(name: str) -> bool:
-    return DEBIAN_CRATES.is_dir() and any(DEBIAN_CRATES.glob(f"{name}-[0-9]*"))
+def _debian_crate(name: str, requirement: str) -> bool:
+    if not DEBIAN_CRATES.is_dir():
+        return False
+    versions = [p.name[len(name) + 1 :] for p in DEBIAN_CRATES.glob(f"{name}-[0-9]*")]
+    return any(_caret_match(requirement, v) for v in versions)
+
+
+def _caret_match(requirement: str, version: str) -> bool:
+    """Cargo's default (caret) requirement: ``0.4.4`` accepts 0.4.4 up to, not with, 0.5.0."""
+    if requirement.strip() in ("*", ""):
+        return True
+    want = _numbers(requirement.lstrip("^= "))
+    have = _numbers(version)
+    if not want or len(have) < 3:
+        return False
+    # The leftmost non-zero part (or the last one given) must be equal; the rest at least.
+    significant = next((i for i, n in enumerate(want) if n != 0), len(want) - 1)
+    prefix = want[: significant + 1]
+    return have[: len(prefix)] == prefix and have[: len(want)] >= want
+
+
+def _numbers(text: str) -> list[int]:
+    parts = re.match(r"^(\d+)(?:\.(\d+))?(?:\.(\d+))?", text.strip())
+    return [int(g) for g in parts.groups() if g is not None] if parts else []
 
 
 # --- C++ -----------------------------------------------------------------------------------
@@ -407,6 +455,17 @@ class Cpp(Language):
         if not missing and not (shutil.which("c++") or shutil.which("g++")):
             missing = "a C++ compiler"
         return f"{missing} (apt-get install cmake g++)" if missing else ""
+
+    def setup(self, exercise: Exercise) -> Setup:
+        cmake = exercise.folder / "CMakeLists.txt"
+        text = cmake.read_text(encoding="utf-8") if cmake.is_file() else ""
+        wanted = re.search(r"find_package\(Boost\b[^)]*COMPONENTS\s+([\w ]+)\)", text)
+        if wanted and not Path("/usr/include/boost").is_dir():
+            packages = " ".join(
+                f"libboost-{c.replace('_', '-')}-dev" for c in wanted.group(1).split()
+            )
+            return Setup(unavailable=f"needs Boost (apt-get install {packages})")
+        return Setup()
 
     def commands(self, work: Path, exercise: Exercise) -> list[Argv]:
         configure = ["cmake", "-S", ".", "-B", "build", "-DEXERCISM_RUN_ALL_TESTS=1"]

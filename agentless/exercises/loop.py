@@ -8,7 +8,7 @@ tasks whose latest saved result is ``finished``, and call ``write_metrics`` as r
 
 A run directory holds ``store.db`` (model calls, the reply cache, each exercise's result),
 ``metrics.json`` (rewritten after every exercise) and ``<instance_id>/result.json``; the work
-copies are in ``<instance_id>/work/``. A killed run resumes where it stopped: finished
+copies are in ``<instance_id>/<exercise name>/``. A killed run resumes where it stopped: finished
 exercises are skipped and the replies of unfinished ones come from the store.
 """
 

@@ -144,7 +144,9 @@ def run_exercise(
         return result("error", reason=f"installing what the tests need failed: {exc}")
     if setup.unavailable:
         return result("unavailable", reason=setup.unavailable)
-    work = _work_copy(exercise, language, setup, services.work_root / task.instance_id / "work")
+    # The copy keeps the exercise's folder name: some builds name their targets after it.
+    folder = services.work_root / task.instance_id / exercise.name
+    work = _work_copy(exercise, language, setup, folder)
     try:
         session = _Session(model, settings, exercise, language, work, services, setup)
         return result("done", session.run())

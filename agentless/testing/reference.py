@@ -11,10 +11,14 @@ reach a prompt.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
+import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
+from agentless.exercises.languages import missing_crates
 from agentless.exercises.spec import Exercise
 
 _CONTEXT = 3
@@ -23,14 +27,15 @@ _CONTEXT = 3
 def reference_files(exercise: Exercise) -> dict[str, str]:
     """Solution path -> reference text, for each reference file that differs from the stub.
 
-    A reference file replaces the solution (or read-only helper) file of the same name, else
+    A reference file replaces the solution file of the same name (its copy of a read-only
+    helper file is left out), else
     the one solution file with its extension (``example.py`` -> ``bowling.py``), else it is a
     new file beside the first solution file (a helper class of a Java reference).
     """
     targets: dict[str, str] = {}
     known = [*exercise.solution, *exercise.editor]
-    for example in exercise.example:
-        name = PurePosixPath(example).name
+    for example in _examples(exercise):
+        name = PurePosixPath(example).name.replace("-example", "")
         suffix = PurePosixPath(example).suffix
         same_name = [p for p in known if PurePosixPath(p).name == name]
         same_kind = [
@@ -43,7 +48,61 @@ def reference_files(exercise: Exercise) -> dict[str, str]:
         else:
             target = str(PurePosixPath(exercise.solution[0]).parent / name)
         targets[target] = (exercise.folder / example).read_text(encoding="utf-8")
-    return {path: text for path, text in targets.items() if _stub(exercise, path) != text}
+    # A reference's own copy of a read-only helper is not part of the solution.
+    return {
+        path: text
+        for path, text in targets.items()
+        if _stub(exercise, path) != text and path not in exercise.editor
+    }
+
+
+def _examples(exercise: Exercise) -> list[str]:
+    # Some tracks keep the reference's own build file beside it (Rust's Cargo-example.toml).
+    extra = [
+        str(PurePosixPath(".meta") / p.name)
+        for p in sorted((exercise.folder / ".meta").glob("*-example.*"))
+        if PurePosixPath(p.name.replace("-example", "")).name
+        in {PurePosixPath(s).name for s in exercise.solution}
+    ]
+    return [*exercise.example, *(e for e in extra if e not in exercise.example)]
+
+
+def reference_blocker(exercise: Exercise) -> str:
+    """Why the reference solution itself cannot build on this machine ("" when it can): the
+    crates its own Cargo.toml names, or standard packages this Go does not have."""
+    files = reference_files(exercise)
+    if exercise.language == "rust" and "Cargo.toml" in files:
+        with tempfile.TemporaryDirectory() as scratch:
+            manifest = Path(scratch) / "Cargo.toml"
+            manifest.write_text(files["Cargo.toml"], "utf-8")
+            why = missing_crates(manifest)
+        return f"the reference solution {why}" if why else ""
+    if exercise.language == "go":
+        missing = sorted({imp for text in files.values() for imp in _go_imports(text)} - _go_std())
+        if missing:
+            return (
+                f"the reference solution imports {', '.join(missing)}, which the Go here "
+                f"({_go_version()}) does not have"
+            )
+    return ""
+
+
+def _go_imports(text: str) -> set[str]:
+    block = re.search(r"^import\s*\((.*?)\)", text, re.S | re.M)
+    lines = block.group(1).splitlines() if block else re.findall(r"^import\s+(.*)$", text, re.M)
+    found = {m.group(1) for line in lines if (m := re.search(r'"([^"]+)"', line))}
+    return {imp for imp in found if "." not in imp.split("/")[0]}  # standard library only
+
+
+@functools.lru_cache(maxsize=1)
+def _go_std() -> frozenset[str]:
+    proc = subprocess.run(["go", "list", "std"], capture_output=True, text=True, check=False)
+    return frozenset(proc.stdout.split())
+
+
+def _go_version() -> str:
+    proc = subprocess.run(["go", "version"], capture_output=True, text=True, check=False)
+    return " ".join(proc.stdout.split()[2:3]) or "unknown"
 
 
 def reference_reply(exercise: Exercise, edit_format: str) -> str:
