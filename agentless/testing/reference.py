@@ -28,26 +28,31 @@ def reference_files(exercise: Exercise) -> dict[str, str]:
     """Solution path -> reference text, for each reference file that differs from the stub.
 
     A reference file replaces the solution file of the same name (its copy of a read-only
-    helper file is left out), else
-    the one solution file with its extension (``example.py`` -> ``bowling.py``), else it is a
-    new file beside the first solution file (a helper class of a Java reference).
+    helper file is left out); else, when it is named as a stand-in (``example.py``,
+    ``proof.ci.js``) or is the only one left with its extension, and one solution file with
+    that extension is left, that file (``example.py`` -> ``bowling.py``);
+    else it is a new file beside the first solution file (a helper class of a Java reference).
     """
-    targets: dict[str, str] = {}
     known = [*exercise.solution, *exercise.editor]
-    for example in _examples(exercise):
-        name = PurePosixPath(example).name.replace("-example", "")
+    examples = _examples(exercise)
+    names = {e: PurePosixPath(e).name.replace("-example", "") for e in examples}
+    paired = {e: p for e in examples for p in known if PurePosixPath(p).name == names[e]}
+    for example in examples:
+        if example in paired:
+            continue
         suffix = PurePosixPath(example).suffix
-        same_name = [p for p in known if PurePosixPath(p).name == name]
-        same_kind = [
-            p for p in exercise.solution if PurePosixPath(p).suffix == suffix and p not in targets
+        alike = [e for e in examples if e not in paired and PurePosixPath(e).suffix == suffix]
+        free = [
+            p
+            for p in exercise.solution
+            if PurePosixPath(p).suffix == suffix and p not in paired.values()
         ]
-        if same_name:
-            target = same_name[0]
-        elif len(same_kind) == 1:
-            target = same_kind[0]
+        stand_in = names[example].split(".")[0] in ("example", "proof")
+        if len(free) == 1 and (stand_in or len(alike) == 1):
+            paired[example] = free[0]
         else:
-            target = str(PurePosixPath(exercise.solution[0]).parent / name)
-        targets[target] = (exercise.folder / example).read_text(encoding="utf-8")
+            paired[example] = str(PurePosixPath(exercise.solution[0]).parent / names[example])
+    targets = {paired[e]: (exercise.folder / e).read_text(encoding="utf-8") for e in examples}
     # A reference's own copy of a read-only helper is not part of the solution.
     return {
         path: text
