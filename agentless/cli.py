@@ -284,7 +284,7 @@ def exercises_command(
     Each exercise is copied to a fresh folder, the model gets its instructions and files, its
     edits are applied (malformed ones get feedback and another chance), and the tests run in
     the sandbox; a second try sees the test output. Writes <out>/metrics.json (pass rate per
-    try, well-formed edits, ...) and <out>/<exercise>/result.json; a second run resumes.
+    try, well-formed edits, ...) and <out>/<language>__<name>/result.json; resumes.
     """
     from agentless.exercises import exercise_tasks, render_markdown, run_exercises
     from agentless.runner import require_model

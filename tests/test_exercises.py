@@ -354,3 +354,27 @@ def _empty_block() -> dict[str, Any]:
     block.update(cases=0, prompt_tokens=0, completion_tokens=0, cached_tokens=0, cost=None)
     block.update(seconds_per_case=None, percent_cases_well_formed=None)
     return block
+
+
+def test_an_exercise_that_cannot_run_here_is_listed_apart(exercises: Path, tmp_path: Path) -> None:
+    java = tmp_path / "bench" / "java" / "exercises" / "practice" / "hangman"
+    (java / ".docs").mkdir(parents=True)
+    (java / ".meta").mkdir()
+    (java / ".docs" / "instructions.md").write_text("Play hangman.")
+    files = {"solution": ["src/main/java/Hangman.java"], "test": ["src/test/java/HangmanTest.java"]}
+    (java / ".meta" / "config.json").write_text(json.dumps({"files": files}))
+    for rel in (*files["solution"], *files["test"]):
+        (java / rel).parent.mkdir(parents=True, exist_ok=True)
+        (java / rel).write_text("class X {}\n")
+    (java / "build.gradle").write_text(
+        'dependencies {\n implementation "io.reactivex.rxjava2:rxjava:2.2.12"\n}\n'
+    )
+    tasks = [
+        t for t in exercise_tasks(exercises) if t.instance_id in ("java__hangman", "python__adder")
+    ]
+    with ScriptedServer(default=scripted) as srv:
+        metrics = run_exercises(tasks, config_for(srv, tmp_path), tmp_path / "run")
+        assert len(srv.chat_requests) == 1  # adder only
+    assert metrics["cases"] == 1 and metrics["pass_rate_1"] == 100.0
+    ((reason, ids),) = metrics["unavailable"]["java"]["reasons"].items()
+    assert ids == ["java/hangman"] and reason  # rxjava missing, or no Java toolchain at all

@@ -4,7 +4,7 @@ This module is the only place that schedules exercises; everything it does per e
 ``run_exercise``. It is meant to be replaced by the runner's shared scheduler (batch, eval and
 exercises alike) once that exists: that scheduler needs to call ``run_exercise(task, model,
 config, services=...)`` per task, save ``result.to_dict()`` under ``task.instance_id``, skip
-tasks whose latest saved result is ``finished``, and call ``write_metrics`` as results arrive.
+tasks whose latest saved result is ``finished`` (status ``done``), and call ``write_metrics`` as results arrive.
 
 A run directory holds ``store.db`` (model calls, the reply cache, each exercise's result),
 ``metrics.json`` (rewritten after every exercise) and ``<instance_id>/result.json``; the work

@@ -101,7 +101,7 @@ class TryRecord:
 @dataclass(frozen=True)
 class ExerciseResult:
     """The outcome of one exercise; ``status`` is ``done``, ``unavailable`` (this machine cannot
-    run its tests: ``reason`` says why) or ``error`` (something broke: retried on resume)."""
+    run its tests: ``reason`` says why) or ``error`` (an install failed: ``reason``)."""
 
     exercise: str
     instance_id: str
@@ -115,8 +115,9 @@ class ExerciseResult:
 
     @property
     def finished(self) -> bool:
-        """Counted in the metrics and skipped by a resumed run."""
-        return self.status in ("done", "unavailable")
+        """Skipped by a resumed run. Unavailable exercises are looked at again (a toolchain
+        may have been installed since; if not, that takes no time), and so are errors."""
+        return self.status == "done"
 
     @property
     def passed(self) -> bool:
