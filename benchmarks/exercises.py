@@ -88,11 +88,9 @@ def _reference(tasks: list[Task], formats: list[str], args: argparse.Namespace) 
         with ScriptedServer(default=answer) as srv:
             config = _config(args, fmt, "reference", srv.url)
             metrics = run_exercises(tasks, config, args.out / fmt)
-            # What the runner wrote (the model's own replies come back as assistant messages).
-            bodies = [
-                json.dumps([m for m in r.messages if m["role"] != "assistant"], ensure_ascii=False)
-                for r in srv.chat_requests
-            ]
+            # The system message and the exercise prompt are built from the exercise alone;
+            # later messages carry the model's own work back (its replies, the files it wrote).
+            bodies = [json.dumps(r.messages[:2], ensure_ascii=False) for r in srv.chat_requests]
         leaks = _reference_in(bodies, exercises.values())
         results[fmt] = {"metrics": metrics, "reference_in_prompts": leaks}
     return results
@@ -134,14 +132,17 @@ def _heading(task: Task) -> str:
 
 
 def _reference_in(bodies: list[str], exercises: Any) -> int:
-    """Requests whose text holds a whole reference file (only those that differ from the stub
-    count: a reference identical to its stub is no secret)."""
-    texts = [
-        json.dumps(text.strip(), ensure_ascii=False)[1:-1]
-        for exercise in exercises
-        for text in reference_files(exercise).values()
-        if len(text.strip()) > 40
-    ]
+    """Prompts that hold a whole reference file. A reference found in its own exercise's files
+    (the same as the stub but for white space) is no secret and does not count."""
+    texts = []
+    for exercise in exercises:
+        shown = "".join(
+            (exercise.folder / p).read_text("utf-8", "replace")
+            for p in (*exercise.solution, *exercise.editor, *exercise.tests)
+        )
+        for text in reference_files(exercise).values():
+            if len(text.strip()) > 40 and text.strip() not in shown:
+                texts.append(json.dumps(text.strip(), ensure_ascii=False)[1:-1])
     return sum(any(text in body for text in texts) for body in bodies)
 
 
