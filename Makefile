@@ -13,7 +13,7 @@ CORES := $(shell nproc 2>/dev/null || echo 2)
 LLAMA_BUILD := CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" CMAKE_BUILD_PARALLEL_LEVEL=$(CORES)
 TEST_MODEL := smollm2-135m
 
-.PHONY: test test-ci test-slow lint demo clean
+.PHONY: test test-ci test-slow lint demo clean exercise-deps
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: need Python >= 3.10 on PATH (python3.10 .. python3.13)"; exit 1; }
@@ -67,6 +67,15 @@ DEMO_NEEDS := $(STAMP)
 endif
 demo: $(DEMO_NEEDS)
 	$(BIN)/python examples/demo.py $(DEMO_ARGS)
+
+# What `agentless exercises` needs beyond node/npm, cargo, cmake/g++ and a JDK, from Debian's
+# packages (as root): Go, JUnit 5 and AssertJ jars, the crates some Rust exercises use (crates.io
+# is not reachable) and Boost's date_time for two C++ exercises.
+exercise-deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q golang junit5 libassertj-core-java \
+		libbyte-buddy-java librust-time-dev librust-anyhow-dev librust-rand-dev \
+		librust-thiserror-dev libboost-date-time-dev
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -327,6 +327,106 @@ def eval_command(
     sys.exit(0 if verdict_complete(summary) else 1)
 
 
+@main.command("exercises")
+@click.argument("exercises_dir", metavar="DIR", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Run directory."
+)
+@click.option(
+    "--format",
+    "edit_format",
+    type=click.Choice(["diff", "udiff", "whole"]),
+    help="Edit format the model must answer in (default: diff).",
+)
+@click.option("--tries", type=click.IntRange(min=1), help="Tries per exercise (default 2).")
+@click.option(
+    "--reflections",
+    type=click.IntRange(min=0),
+    help="Follow-ups per try for replies whose edits do not apply (default 3).",
+)
+@click.option(
+    "--languages",
+    multiple=True,
+    help="Languages to run (repeat, or comma-separated: python,go); default: all.",
+)
+@click.option(
+    "--instances",
+    multiple=True,
+    help="Exercises to run: name, language/name (repeat, or comma-separated); default: all.",
+)
+@click.option("--workers", type=click.IntRange(min=1), help="Exercises run at once (default 1).")
+@click.option("--test-timeout", type=float, help="Seconds per test run (default 180).")
+@click.option("--max-tokens", type=click.IntRange(min=16), help="Token limit per reply.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where installs for the tests are kept (default: ~/.cache/agentless).",
+)
+@click.option(
+    "--no-isolation", is_flag=True, help="Run tests WITHOUT a network namespace (unsafe)."
+)
+@click.option("--no-resume", is_flag=True, help="Run again exercises already done in --out.")
+@model_options
+@handle_errors
+def exercises_command(
+    exercises_dir: Path,
+    out_dir: Path,
+    edit_format: str | None,
+    tries: int | None,
+    reflections: int | None,
+    languages: tuple[str, ...],
+    instances: tuple[str, ...],
+    workers: int | None,
+    test_timeout: float | None,
+    max_tokens: int | None,
+    cache_dir: Path | None,
+    no_isolation: bool,
+    no_resume: bool,
+    config_path: Path | None,
+    model_name: str | None,
+    base_url: str | None,
+    api_key_env: str | None,
+) -> None:
+    """Aider-style benchmark: solve the exercises in DIR with edits in one format.
+
+    Each exercise is copied to a fresh folder, the model gets its instructions and files, its
+    edits are applied (malformed ones get feedback and another chance), and the tests run in
+    the sandbox; a second try sees the test output. Writes <out>/metrics.json (pass rate per
+    try, well-formed edits, ...) and <out>/<language>__<name>/result.json; resumes.
+    """
+    from agentless.exercises import exercise_tasks, render_markdown, run_exercises
+    from agentless.runner import require_model
+
+    chosen = _split(languages)
+    config = build_config(
+        config_path,
+        model_name,
+        base_url,
+        api_key_env,
+        run={"run_dir": out_dir, "workers": workers, "cache_dir": cache_dir},
+        validate={"isolation": False if no_isolation else None},
+        exercises={
+            "edit_format": edit_format,
+            "tries": tries,
+            "reflections": reflections,
+            "test_timeout": test_timeout,
+            "reply_tokens": max_tokens,
+            "languages": tuple(chosen) or None,
+        },
+    )
+    require_model(config)
+    tasks = exercise_tasks(
+        exercises_dir, languages=config.exercises.languages, names=_split(instances)
+    )
+    metrics = run_exercises(tasks, config, out_dir, resume=not no_resume)
+    click.echo(render_markdown(metrics), nl=False)
+    click.echo(f"metrics: {out_dir / 'metrics.json'}")
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [part for item in values for part in item.replace(",", " ").split()]
+
+
 @main.command("apply")
 @click.argument(
     "reply_file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path)

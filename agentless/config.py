@@ -167,6 +167,26 @@ class ValidateConfig(_Frozen):
     )
 
 
+class ExercisesConfig(_Frozen):
+    """The Aider-style exercise benchmark (`agentless exercises`)."""
+
+    edit_format: str = Field(default="diff", description="`diff`, `udiff` or `whole`.")
+    tries: int = Field(
+        default=2, ge=1, description="Attempts per exercise; later ones see the test output."
+    )
+    reflections: int = Field(
+        default=3, ge=0, description="Follow-ups per try for a reply whose edits do not apply."
+    )
+    test_timeout: float = Field(default=180.0, gt=0, description="Seconds per test run.")
+    reply_tokens: int | None = Field(
+        default=None, ge=16, description="Completion token limit per reply (default: the model's)."
+    )
+    languages: tuple[str, ...] = Field(default=(), description="Languages to run; empty = all.")
+    output_chars: int = Field(
+        default=6000, ge=200, description="Test output sent back to the model (head and tail kept)."
+    )
+
+
 class RunConfig(_Frozen):
     """Where results go and how batch work is scheduled."""
 
@@ -207,6 +227,7 @@ class Config(_Frozen):
     repair: RepairConfig = Field(default_factory=RepairConfig)
     validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
     run: RunConfig = Field(default_factory=RunConfig)
+    exercises: ExercisesConfig = Field(default_factory=ExercisesConfig)
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
