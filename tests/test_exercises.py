@@ -145,7 +145,7 @@ def phase(messages: list[dict[str, Any]]) -> str:
     last = messages[-1]["content"]
     if len(messages) == 2:
         return "initial"
-    if last.startswith("Some of your edits could not be applied"):
+    if last.startswith("Your reply could not be applied"):
         return "reflect"
     if last.startswith("The tests failed"):
         return "retry"

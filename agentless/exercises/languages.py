@@ -29,7 +29,7 @@ from typing import ClassVar
 from agentless.errors import EnvironmentBuildError
 from agentless.exercises.spec import Exercise
 from agentless.repo.locks import file_lock
-from agentless.validate.environments import _run_group
+from agentless.validate import procs
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -493,7 +493,9 @@ def _install(argv: Sequence[str], cwd: Path, timeout: float) -> None:
     """Run an install step outside the sandbox (it needs the registry); failures raise."""
     log = cwd / "install.log"
     try:
-        proc = _run_group(list(argv), cwd, dict(os.environ), timeout)
+        proc = procs.run_captured(
+            procs.guarded(argv), cwd=cwd, env=procs.build_environment(), timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         raise EnvironmentBuildError(
             f"`{' '.join(argv)}` in {cwd} took more than {timeout:.0f}s", log_path=str(log)
