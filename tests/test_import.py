@@ -1,4 +1,5 @@
-"""`import agentless` is silent, creates nothing, pulls in no heavy module and is fast."""
+"""`import agentless` is silent, creates nothing and pulls in no heavy module (its time is
+measured by benchmarks/import_time.py, not asserted here)."""
 
 from __future__ import annotations
 
@@ -34,15 +35,11 @@ def test_import_prints_nothing_and_creates_nothing(tmp_path: Path) -> None:
     assert list(cwd.iterdir()) == [] and list(home.iterdir()) == []
 
 
-def test_import_is_fast_and_lazy(tmp_path: Path) -> None:
-    timings = []
-    for _ in range(3):
-        result = run_python(PROBE, tmp_path, tmp_path)
-        assert result.returncode == 0, result.stderr
-        seconds, heavy = json.loads(result.stderr)
-        assert heavy == []
-        timings.append(seconds)
-    assert min(timings) < 0.3, timings
+def test_import_loads_no_heavy_module(tmp_path: Path) -> None:
+    result = run_python(PROBE, tmp_path, tmp_path)
+    assert result.returncode == 0, result.stderr
+    _, heavy = json.loads(result.stderr)
+    assert heavy == []
 
 
 def test_public_names_resolve_lazily() -> None:
