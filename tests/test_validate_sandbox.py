@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import subprocess
 import sys
 import textwrap
 import time
@@ -176,3 +177,23 @@ def test_failing_and_missing_commands_are_results(tmp_path: Path) -> None:
     assert sandbox.run(python("raise SystemExit(3)"), cwd=tmp_path).exit_code == 3
     missing = sandbox.run(["no-such-program-here"], cwd=tmp_path)
     assert missing.exit_code == 127 and "cannot run" in missing.output
+
+
+@pytest.mark.parametrize("use_bwrap", ISOLATED)
+def test_a_virtualenv_under_tmp_stays_usable(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, use_bwrap: bool
+) -> None:
+    # A CI clone or scratch venv under /tmp would vanish behind the sandbox's private /tmp.
+    venv = tmp_path_factory.mktemp("venv-under-tmp") / "env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (venv / "marker.txt").write_text("seen\n")
+    code = "import sys, pathlib; print(sys.prefix, (pathlib.Path(sys.prefix) / 'marker.txt').read_text())"
+    sandbox = Sandbox(use_bwrap=use_bwrap, timeout=60)
+    result = sandbox.run([str(venv / "bin" / "python"), "-c", code], cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert result.output.split() == [str(venv), "seen"]
+    written = sandbox.run(
+        [str(venv / "bin" / "python"), "-c", f"open({str(venv / 'x')!r}, 'w')"], cwd=tmp_path
+    )
+    assert written.exit_code != 0  # visible, not writable
+    assert not (venv / "x").exists()

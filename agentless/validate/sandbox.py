@@ -53,6 +53,8 @@ __all__ = ["MODES", "Fixture", "Isolation", "Sandbox", "SandboxResult", "scrub_e
 # the reserved class E range); never a name server, whose queries must fail at once.
 BLACKHOLES = ("10.255.255.1/32", "240.0.0.0/4")
 PRIVATE_HOME = "/tmp/home"
+# Folders both isolated modes replace with empty private ones.
+PRIVATE_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")
 SCRATCH_PREFIX = "agentless-sbx-"
 
 
@@ -123,7 +125,7 @@ class _Bwrap:
         self, argv: list[str], cwd: Path, paths: Paths, init: list[str], scratch: Path
     ) -> Launch:
         args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-        for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+        for folder in PRIVATE_FOLDERS:
             if Path(folder).is_dir():
                 args += ["--tmpfs", folder]
         binds = [("--ro-bind", p) for p in paths.readable if p.is_dir()]
@@ -167,6 +169,43 @@ class _NoIsolation:
         # Routes would change this machine's own network: only the limits apply here.
         kept = _drop_option(init, "--blackhole")
         return Launch(procs.guarded(argv, *kept), {"HOME": str(scratch), "TMPDIR": str(scratch)})
+
+
+def _resolved(paths: Sequence[Path]) -> list[Path]:
+    return [Path(p).resolve() for p in paths]
+
+
+def program_roots(argv: Sequence[str], search_path: str | None) -> list[Path]:
+    """Folders inside ``PRIVATE_FOLDERS`` that running ``argv`` needs to see read-only.
+
+    A checkout under ``/tmp`` (a CI clone, a scratch venv) would otherwise vanish behind the
+    private ``/tmp``: our own interpreter and init script (the ``bwrap`` mode starts them inside
+    the namespace) and the program ``argv`` names, each with its installation root (the
+    virtual environment holding it, else the folder above its ``bin``)."""
+    found = shutil.which(argv[0], path=search_path) if argv else None
+    programs = [Path(sys.executable), procs.INIT_SCRIPT.parent]
+    programs += [Path(sys.prefix), Path(sys.base_prefix)]
+    if found:
+        programs.append(Path(found))
+    roots: list[Path] = []
+    for program in programs:
+        for path in dict.fromkeys([Path(os.path.abspath(program)), program.resolve()]):
+            if _in_private_folder(path):
+                roots.append(_installation_root(path))
+    return list(dict.fromkeys(roots))
+
+
+def _in_private_folder(path: Path) -> bool:
+    return any(path.is_relative_to(Path(folder).resolve()) for folder in PRIVATE_FOLDERS)
+
+
+def _installation_root(path: Path) -> Path:
+    for parent in [path, *path.parents]:
+        if (parent / "pyvenv.cfg").is_file():
+            return parent
+    if path.parent.name == "bin":
+        return path.parent.parent
+    return path if path.is_dir() else path.parent
 
 
 def _drop_option(options: list[str], name: str) -> list[str]:
@@ -247,14 +286,16 @@ class Sandbox:
         sandbox that cannot start (or ``procs.Stopped``)."""
         mode = self.isolation
         limit = self.timeout if timeout is None else timeout
+        extra = {**(env or {}), **{k: v for f in fixtures for k, v in f.env.items()}}
+        base_env = scrub_environment(extra)
         writes = list(dict.fromkeys(Path(p).resolve() for p in [cwd, *writable]))
-        reads = [p for p in dict.fromkeys(Path(p).resolve() for p in readable) if p not in writes]
+        programs = program_roots(argv, base_env.get("PATH"))
+        reads = [p for p in dict.fromkeys([*_resolved(readable), *programs]) if p not in writes]
         paths = Paths(writes, reads)
         init = self._init_options(fixtures)
         with _scratch(mode) as scratch:
             launch = MODES[mode].launch(list(argv), writes[0], paths, init, scratch)
-            extra = {**(env or {}), **{k: v for f in fixtures for k, v in f.env.items()}}
-            full_env = {**scrub_environment(extra), **launch.env}
+            full_env = {**base_env, **launch.env}
             return self._execute(launch.argv, tuple(argv), writes[0], full_env, limit, mode)
 
     def _init_options(self, fixtures: Sequence[Fixture]) -> list[str]:
@@ -298,7 +339,7 @@ class Sandbox:
         with tempfile.TemporaryDirectory(prefix="agentless-probe-") as folder:
             work = Path(folder).resolve()
             argv = [sys.executable, "-I", "-S", "-c", "pass"]
-            paths = Paths([work], [])
+            paths = Paths([work], program_roots(argv, None))
             launch = MODES[mode].launch(argv, work, paths, self._init_options(()), work)
             try:
                 proc = procs.run_captured(
