@@ -32,15 +32,14 @@ from agentless.validate.sandbox import Sandbox
 from agentless.validate.testrun import (
     TestCommand,
     build_test_command,
-    files_in_patch,
     marked_output,
+    patch_files,
     run_tests,
 )
 
 _SKIP_DIRS = {".git", ".hg", ".tox", ".nox", ".venv", "venv", "node_modules", "build", "dist"}
 _TEST_FILE = re.compile(r"(^test_.*|.*_test)\.py$")
 _OK = {TestStatus.PASSED.value, TestStatus.XFAIL.value}
-_DIFF_OLD_NEW = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.M)
 
 
 # --- finding relevant tests ------------------------------------------------------------------
@@ -159,13 +158,10 @@ def patched(workspace_path: Path, patch: str) -> Iterator[tuple[bool, str]]:
     every file the patch names is back to its former bytes (or gone, if it was new)."""
     root = Path(workspace_path)
     saved: dict[Path, bytes | None] = {}
-    for match in _DIFF_OLD_NEW.finditer(patch):
-        for rel in match.groups():
+    for sides in patch_files(patch):
+        for rel in filter(None, sides):
             path = root / rel
-            saved[path] = path.read_bytes() if path.is_file() else None
-    for rel in files_in_patch(patch):
-        path = root / rel
-        saved.setdefault(path, path.read_bytes() if path.is_file() else None)
+            saved.setdefault(path, path.read_bytes() if path.is_file() else None)
     result = apply_patch(root, patch)
     try:
         yield result.applied, result.message
