@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from agentless.repo.filetree import is_test_file
 from agentless.repo.workspace import Workspace
 from agentless.validate.candidates import ValidationPlan, check_patches, user_test_command
 from agentless.validate.environments import Environment
@@ -17,7 +18,6 @@ from agentless.validate.recipes import Recipe
 from agentless.validate.sandbox import Sandbox
 from agentless.validate.validators import (
     find_regression_tests,
-    is_test_file,
     module_names,
     run_regression,
     run_reproduction,

@@ -18,13 +18,13 @@ from __future__ import annotations
 import ast
 import contextlib
 import os
-import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from agentless.repo.filetree import NOT_PROJECT_DIRS, is_test_file
 from agentless.validate.environments import Environment
 from agentless.validate.parsers import StatusMap, TestStatus, get_parser, suite_ran
 from agentless.validate.patching import apply_patch
@@ -37,20 +37,12 @@ from agentless.validate.testrun import (
     run_tests,
 )
 
-_SKIP_DIRS = {".git", ".hg", ".tox", ".nox", ".venv", "venv", "node_modules", "build", "dist"}
-_TEST_FILE = re.compile(r"(^test_.*|.*_test)\.py$")
+# Test files under build outputs are copies of the real ones.
+_SKIP_DIRS = NOT_PROJECT_DIRS | {"build", "dist"}
 _OK = {TestStatus.PASSED.value, TestStatus.XFAIL.value}
 
 
 # --- finding relevant tests ------------------------------------------------------------------
-
-
-def is_test_file(path: str) -> bool:
-    """``test_x.py`` / ``x_test.py`` anywhere, or any ``.py`` under a ``tests`` folder."""
-    parts = Path(path).parts
-    if not path.endswith(".py") or Path(path).name == "conftest.py":
-        return False
-    return bool(_TEST_FILE.match(parts[-1])) or any(p in ("tests", "test") for p in parts[:-1])
 
 
 def module_names(path: str) -> set[str]:
