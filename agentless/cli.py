@@ -12,13 +12,16 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from agentless._version import __version__
 from agentless.edits.formats import EDIT_FORMATS, FORMATS
 from agentless.errors import AgentlessError, ConfigError, Interrupted
+
+if TYPE_CHECKING:
+    from agentless.pipeline import TaskResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -872,17 +875,17 @@ def _print_dry_run(prompts: list[Any], total: int) -> None:
     )
 
 
-def _print_summary(result: Any, run_dir: Path, task_dir: Path) -> None:
+def _print_summary(result: TaskResult, run_dir: Path, task_dir: Path) -> None:
     if result.patch:
         click.echo(result.patch, nl=False)
     else:
         why = result.selection_steps[-1] if result.selection_steps else "no candidate"
         click.echo(f"No patch was chosen ({why}).", err=True)
-    kept = [c for c in result.candidates if c["kept"]]
-    chosen = next((c for c in result.candidates if c["reason"].startswith("chosen")), None)
-    if chosen and chosen.get("regression_failures"):
+    kept = [c for c in result.candidates if c.kept]
+    chosen = result.chosen
+    if chosen and chosen.regression_failures:
         click.echo(
-            f"warning: the chosen patch breaks {chosen['regression_failures']} test(s) that "
+            f"warning: the chosen patch breaks {chosen.regression_failures} test(s) that "
             "passed before (every candidate breaks some); it is not a clean fix",
             err=True,
         )
@@ -893,12 +896,12 @@ def _print_summary(result: Any, run_dir: Path, task_dir: Path) -> None:
     click.echo(f"locations : {files}")
     click.echo(
         f"candidates: {len(result.candidates)} sampled, {len(kept)} kept"
-        + (f"; chosen #{chosen['index']} with {chosen['votes']} vote(s)" if chosen else "")
+        + (f"; chosen #{chosen.index} with {chosen.votes} vote(s)" if chosen else "")
     )
     for step in result.selection_steps:
         click.echo(f"  - {step}")
     for c in result.candidates:
-        click.echo(f"  #{c['index']} (locations {c['location_set']}): {c['reason']}")
+        click.echo(f"  #{c.index} (locations {c.location_set}): {c.reason}")
     for note in result.notes:
         click.echo(f"  note: {note}")
     for stage, spent in sorted(result.usage_by_stage.items()):
