@@ -26,12 +26,33 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="TOML config file (default: ./agentless.toml when present).",
-)
+_SETTINGS = "agentless.settings"
+
+
+def _keep_settings(ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> None:
+    ctx.meta[_SETTINGS] = value
+
+
+def config_option(func: F) -> F:
+    """``--config FILE`` and ``--set section.field=value`` (any field, above every layer)."""
+    func = click.option(
+        "--set",
+        "settings",
+        multiple=True,
+        metavar="SECTION.FIELD=VALUE",
+        expose_value=False,
+        callback=_keep_settings,
+        help="Set any config field, e.g. --set repair.samples=4 (repeatable; the value is read "
+        "as TOML, else as text).",
+    )(func)
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="TOML config file (default: ./agentless.toml when present).",
+    )(func)
+
+
 profile_option = click.option(
     "--profile",
     type=click.Choice(["local"]),
@@ -108,14 +129,17 @@ def build_config(
     profile: str | None = None,
     **sections: dict[str, Any],
 ) -> Any:
-    """Map CLI flags (``None`` = not given) onto the configuration layers."""
+    """Map CLI flags (``None`` = not given) and ``--set`` settings (which win) onto the
+    configuration layers."""
     from agentless.config import load_config
 
     model = {"name": model_name, "base_url": base_url, "api_key_env": api_key_env}
     overrides: dict[str, Any] = {"model": {k: v for k, v in model.items() if v is not None}}
     for name, values in sections.items():
         overrides[name] = {k: v for k, v in values.items() if v is not None}
-    return load_config(config_path, overrides=overrides, profile=profile)
+    ctx = click.get_current_context(silent=True)
+    settings = ctx.meta.get(_SETTINGS, ()) if ctx is not None else ()
+    return load_config(config_path, overrides=overrides, profile=profile, settings=settings)
 
 
 def handle_errors(func: F) -> F:
