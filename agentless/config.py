@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
 from agentless.edits.formats import EditFormatName
-from agentless.errors import ConfigError
+from agentless.errors import ConfigError, lookup
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -271,12 +271,7 @@ def profile_layer(name: str | None) -> dict[str, Any]:
     """The settings of profile ``name`` (``None``: none); ``ConfigError`` for unknown names."""
     if name is None:
         return {}
-    try:
-        return PROFILES[name]
-    except KeyError:
-        raise ConfigError(
-            f"unknown profile {name!r}; known profiles: {', '.join(sorted(PROFILES))}"
-        ) from None
+    return lookup(PROFILES, name, "profile")
 
 
 def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

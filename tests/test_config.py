@@ -119,3 +119,23 @@ def test_a_bad_setting_names_the_field_and_the_choices(setting: str, message: st
     with pytest.raises(ConfigError, match="--set") as raised:
         load_config(None, env={}, settings=[setting])
     assert message in str(raised.value)
+
+
+def test_every_registry_refuses_an_unknown_name_the_same_way() -> None:
+    from agentless.edits.formats import edit_format
+    from agentless.errors import AgentlessError
+    from agentless.model.local_models import known_model
+    from agentless.validate.parsers import get_parser
+
+    asks = {
+        "edit format 'patch'; choose one of auto, diff, udiff, whole": lambda: edit_format("patch"),
+        "log parser 'cobol'; choose one of ": lambda: get_parser("cobol"),
+        "local model 'gpt'; choose one of ": lambda: known_model("gpt"),
+        "profile 'fast'; choose one of local": lambda: load_config(None, env={}, profile="fast"),
+    }
+    for message, ask in asks.items():
+        with pytest.raises(AgentlessError) as raised:
+            ask()
+        assert str(raised.value).startswith(f"unknown {message}"), str(raised.value)
+    with pytest.raises(ConfigError, match=r"or give the path of a \.gguf file"):
+        known_model("x")
