@@ -24,9 +24,9 @@ from agentless.select import Verdict
 from agentless.store import Store
 from agentless.tasks import load_tasks, local_task
 from agentless.testing.server import ScriptedServer
+from agentless.testing.tasks import TEST_CMD
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "textstats"
-TEST_CMD = "python -m pytest -q -p no:cacheprovider tests"
 
 MALFORMED = "The bug is in median. I would change the indexing so it averages the middle values."
 WRONG = """textstats/core.py
