@@ -29,8 +29,6 @@ from agentless.validate.testrun import (
     touched_test_files,
 )
 
-DEV_SETS = Path(__file__).resolve().parents[2] / "shared" / "data" / "swebench"
-
 STATUSES = {
     "t::passed": "PASSED",
     "t::xfail": "XFAIL",
@@ -212,17 +210,13 @@ def test_patch_paths_of_a_diff_with_wrong_hunk_counts_are_read_as_git_recounts_t
     assert files_in_patch("no diff here\n") == []
 
 
-def _dev_patches() -> list[str]:
-    sets = [DEV_SETS / f"{name}.jsonl" for name in ("lite_dev", "full_dev", "verified_dev")]
-    if not all(path.is_file() for path in sets):
-        pytest.skip(f"the SWE-bench dev rows are not in {DEV_SETS} (../shared of the repository)")
-    rows = [json.loads(line) for path in sets for line in path.read_text().splitlines()]
-    return list(dict.fromkeys(row[key] for row in rows for key in ("patch", "test_patch")))
-
-
-def test_patch_paths_of_every_dev_dataset_patch_are_what_git_and_swebench_read() -> None:
+def test_patch_paths_of_every_dev_dataset_patch_are_what_git_and_swebench_read(
+    swebench_dev: Path,
+) -> None:
     get_modified_files = pytest.importorskip("swebench.utils").get_modified_files
-    patches = _dev_patches()
+    sets = [swebench_dev / f"{name}.jsonl" for name in ("lite_dev", "full_dev", "verified_dev")]
+    rows = [json.loads(line) for path in sets for line in path.read_text().splitlines()]
+    patches = list(dict.fromkeys(row[key] for row in rows for key in ("patch", "test_patch")))
     assert len(patches) > 800
     for patch in patches:
         # swebench resets the test files it reads this way before running them
