@@ -34,9 +34,10 @@ _EXPORTS: dict[str, str] = {
     "load_index": "agentless.repo.index",
     "index_for": "agentless.repo.index",
     "Localization": "agentless.localize",
-    "localize": "agentless.localize",
     "localize_task": "agentless.localize",
 }
+# No top-level ``localize``: that name is the subpackage (importing it sets the attribute),
+# so the function is ``agentless.localize.localize``.
 
 __all__ = ["__version__", *_EXPORTS]
 

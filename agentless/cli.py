@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -20,15 +20,39 @@ from agentless._version import __version__
 from agentless.edits.formats import EDIT_FORMATS, FORMATS
 from agentless.errors import AgentlessError, ConfigError, Interrupted
 
+if TYPE_CHECKING:
+    from agentless.pipeline import TaskResult
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="TOML config file (default: ./agentless.toml when present).",
-)
+_SETTINGS = "agentless.settings"
+
+
+def _keep_settings(ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> None:
+    ctx.meta[_SETTINGS] = value
+
+
+def config_option(func: F) -> F:
+    """``--config FILE`` and ``--set section.field=value`` (any field, above every layer)."""
+    func = click.option(
+        "--set",
+        "settings",
+        multiple=True,
+        metavar="SECTION.FIELD=VALUE",
+        expose_value=False,
+        callback=_keep_settings,
+        help="Set any config field, e.g. --set repair.samples=4 (repeatable; the value is read "
+        "as TOML, else as text).",
+    )(func)
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="TOML config file (default: ./agentless.toml when present).",
+    )(func)
+
+
 profile_option = click.option(
     "--profile",
     type=click.Choice(["local"]),
@@ -105,14 +129,17 @@ def build_config(
     profile: str | None = None,
     **sections: dict[str, Any],
 ) -> Any:
-    """Map CLI flags (``None`` = not given) onto the configuration layers."""
+    """Map CLI flags (``None`` = not given) and ``--set`` settings (which win) onto the
+    configuration layers."""
     from agentless.config import load_config
 
     model = {"name": model_name, "base_url": base_url, "api_key_env": api_key_env}
     overrides: dict[str, Any] = {"model": {k: v for k, v in model.items() if v is not None}}
     for name, values in sections.items():
         overrides[name] = {k: v for k, v in values.items() if v is not None}
-    return load_config(config_path, overrides=overrides, profile=profile)
+    ctx = click.get_current_context(silent=True)
+    settings = ctx.meta.get(_SETTINGS, ()) if ctx is not None else ()
+    return load_config(config_path, overrides=overrides, profile=profile, settings=settings)
 
 
 def handle_errors(func: F) -> F:
@@ -872,17 +899,17 @@ def _print_dry_run(prompts: list[Any], total: int) -> None:
     )
 
 
-def _print_summary(result: Any, run_dir: Path, task_dir: Path) -> None:
+def _print_summary(result: TaskResult, run_dir: Path, task_dir: Path) -> None:
     if result.patch:
         click.echo(result.patch, nl=False)
     else:
         why = result.selection_steps[-1] if result.selection_steps else "no candidate"
         click.echo(f"No patch was chosen ({why}).", err=True)
-    kept = [c for c in result.candidates if c["kept"]]
-    chosen = next((c for c in result.candidates if c["reason"].startswith("chosen")), None)
-    if chosen and chosen.get("regression_failures"):
+    kept = [c for c in result.candidates if c.kept]
+    chosen = result.chosen
+    if chosen and chosen.regression_failures:
         click.echo(
-            f"warning: the chosen patch breaks {chosen['regression_failures']} test(s) that "
+            f"warning: the chosen patch breaks {chosen.regression_failures} test(s) that "
             "passed before (every candidate breaks some); it is not a clean fix",
             err=True,
         )
@@ -893,12 +920,12 @@ def _print_summary(result: Any, run_dir: Path, task_dir: Path) -> None:
     click.echo(f"locations : {files}")
     click.echo(
         f"candidates: {len(result.candidates)} sampled, {len(kept)} kept"
-        + (f"; chosen #{chosen['index']} with {chosen['votes']} vote(s)" if chosen else "")
+        + (f"; chosen #{chosen.index} with {chosen.votes} vote(s)" if chosen else "")
     )
     for step in result.selection_steps:
         click.echo(f"  - {step}")
     for c in result.candidates:
-        click.echo(f"  #{c['index']} (locations {c['location_set']}): {c['reason']}")
+        click.echo(f"  #{c.index} (locations {c.location_set}): {c.reason}")
     for note in result.notes:
         click.echo(f"  note: {note}")
     for stage, spent in sorted(result.usage_by_stage.items()):

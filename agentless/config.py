@@ -1,8 +1,9 @@
 """Typed, frozen configuration, and how it is assembled.
 
-Precedence (lowest to highest): defaults < profile (``--profile``) < TOML file (``agentless.toml`` in the working
-directory, or ``--config``) < environment variables < CLI flags. Only ``cli.py`` maps argv into
-these objects; everything below receives them read-only.
+Precedence (lowest to highest): defaults < profile (``--profile``) < TOML file
+(``agentless.toml`` in the working directory, or ``--config``) < environment variables < CLI
+flags < ``--set section.field=value``. Only ``cli.py`` maps argv into these objects; everything
+below receives them read-only.
 
 The API key is held as a ``SecretStr``: it never appears in ``repr``, in ``model_dump`` output,
 in logs or in the store.
@@ -10,9 +11,10 @@ in logs or in the store.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
 from agentless.edits.formats import EditFormatName
-from agentless.errors import ConfigError
+from agentless.errors import ConfigError, lookup
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -269,12 +271,7 @@ def profile_layer(name: str | None) -> dict[str, Any]:
     """The settings of profile ``name`` (``None``: none); ``ConfigError`` for unknown names."""
     if name is None:
         return {}
-    try:
-        return PROFILES[name]
-    except KeyError:
-        raise ConfigError(
-            f"unknown profile {name!r}; known profiles: {', '.join(sorted(PROFILES))}"
-        ) from None
+    return lookup(PROFILES, name, "profile")
 
 
 def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -310,21 +307,90 @@ def env_layer(env: Mapping[str, str], key_env: str = "OPENAI_API_KEY") -> dict[s
     return {"model": model} if model else {}
 
 
+def setting_layer(assignments: Sequence[str]) -> dict[str, Any]:
+    """``section.field=value`` assignments (``--set``) as a layer; each is checked on its own
+    so that an unknown name lists the names there are and a bad value names its field. The
+    value is read as a TOML value (``3``, ``true``, ``[\"a\"]``), else taken as text."""
+    layer: dict[str, Any] = {}
+    for assignment in assignments:
+        name, sep, text = assignment.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--set {assignment!r}: expected section.field=value")
+        path = _setting_path(name.strip())
+        layer = _deep_merge(layer, _setting_value(assignment, path, text))
+    return layer
+
+
+def _setting_path(name: str) -> list[str]:
+    parts = name.split(".")
+    model: type[BaseModel] = Config
+    path: list[str] = []
+    for i, part in enumerate(parts):
+        fields = {info.alias or key: info for key, info in model.model_fields.items()}
+        if part not in fields:
+            where = ".".join(path) or "the configuration"
+            choices = ", ".join(sorted(fields))
+            raise ConfigError(f"--set {name}: {where} has no field {part!r}; choose from {choices}")
+        path.append(part)
+        annotation = fields[part].annotation
+        last = i == len(parts) - 1
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if last:
+                raise ConfigError(f"--set {name}: a section; set one of its fields ({name}.FIELD)")
+            model = annotation
+        elif not last:
+            if not _is_mapping(annotation):
+                raise ConfigError(f"--set {name}: {'.'.join(path)} is a value, not a section")
+            return path + parts[i + 1 :]  # keys of a free-form table (model.extra_body.top_k)
+    if path == ["model", "api_key"]:
+        raise ConfigError(
+            "--set model.api_key: the API key comes from the environment; set OPENAI_API_KEY "
+            "(or the variable named by model.api_key_env)"
+        )
+    return path
+
+
+def _is_mapping(annotation: Any) -> bool:
+    return getattr(annotation, "__origin__", None) is dict
+
+
+def _setting_value(assignment: str, path: list[str], text: str) -> dict[str, Any]:
+    readings: list[Any] = []
+    with contextlib.suppress(tomllib.TOMLDecodeError):
+        readings.append(tomllib.loads(f"v = {text}")["v"])
+    readings.append(text)
+    problem = ""
+    for value in readings:
+        layer: dict[str, Any] = {path[-1]: value}
+        for part in reversed(path[:-1]):
+            layer = {part: layer}
+        try:
+            Config.model_validate(layer)
+        except PydanticValidationError as exc:
+            problem = problem or "; ".join(error["msg"] for error in exc.errors())
+            continue
+        return layer
+    raise ConfigError(f"--set {assignment}: {problem}")
+
+
 def load_config(
     path: Path | None = None,
     *,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
     profile: str | None = None,
+    settings: Sequence[str] = (),
 ) -> Config:
     """Assemble a ``Config`` from defaults, a profile, a TOML file, the environment and
     overrides.
 
     ``path=None`` reads ``agentless.toml`` from the working directory when it exists.
     ``overrides`` is a nested mapping (``{"model": {"name": "m"}}``); ``None`` values are
-    ignored so unset CLI flags do not mask lower layers.
+    ignored so unset CLI flags do not mask lower layers. ``settings`` are ``--set``
+    assignments (``section.field=value``), applied last.
     """
     env = os.environ if env is None else env
+    overrides = _deep_merge(dict(overrides or {}), setting_layer(settings))
     layers: dict[str, Any] = {}
     if path is not None:
         layers = read_toml(path)

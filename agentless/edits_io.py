@@ -18,8 +18,7 @@ from pathlib import Path
 
 from agentless.edits import EditResult, apply_reply
 from agentless.errors import RepoError
-
-_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "node_modules", ".tox"}
+from agentless.repo.filetree import NOT_PROJECT_DIRS
 
 
 class TreeFiles(Mapping[str, str]):
@@ -72,7 +71,7 @@ def _git_files(root: Path) -> list[str] | None:
 def _walk(root: Path) -> list[str]:
     out = []
     for folder, dirs, names in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
+        dirs[:] = [d for d in dirs if d not in NOT_PROJECT_DIRS]
         for name in names:
             out.append((Path(folder) / name).relative_to(root).as_posix())
     return out

@@ -20,9 +20,15 @@ to do next.
     └── ValidationError             sandbox / environment infrastructure problems
         ├── SandboxUnavailableError network isolation is not available on this machine
         └── EnvironmentBuildError   a test environment could not be built
+
+``lookup`` reads every registry (edit formats, log parsers, local models, executors,
+profiles): an unknown name is one error that lists the names there are.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 
 class AgentlessError(Exception):
@@ -95,3 +101,25 @@ class EnvironmentBuildError(ValidationError):
     def __init__(self, message: str, *, log_path: str | None = None) -> None:
         super().__init__(message)
         self.log_path = log_path
+
+
+T = TypeVar("T")
+
+
+def lookup(
+    registry: Mapping[str, T],
+    name: str,
+    what: str,
+    *,
+    error: type[AgentlessError] = ConfigError,
+    choices: Iterable[str] | None = None,
+    hint: str = "",
+) -> T:
+    """``registry[name]``, the one way every registry is read: an unknown name raises
+    ``error`` saying which ``what`` it was and the ``choices`` there are (the registry's
+    names by default), then ``hint``."""
+    try:
+        return registry[name]
+    except KeyError:
+        known = ", ".join(sorted(registry) if choices is None else choices)
+        raise error(f"unknown {what} {name!r}; choose one of {known}{hint}") from None

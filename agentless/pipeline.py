@@ -32,7 +32,7 @@ from agentless.repair.reproduce import write_reproduction
 from agentless.repair.sample import RepairSample, generate_repairs
 from agentless.repo.index import RepoIndex, index_for
 from agentless.repo.workspace import Workspace, default_cache_dir
-from agentless.select import Candidate, Selection, filter_candidates, select
+from agentless.select import Candidate, Selection, Verdict, filter_candidates, select
 from agentless.tasks import Task
 from agentless.validate.candidates import (
     PatchChecks,
@@ -88,9 +88,11 @@ class MeteredModel:
     def name(self) -> str:
         return self.inner.name
 
-    def complete(self, messages: Sequence[Message], **kw: Any) -> list[Completion]:
-        completions = self.inner.complete(messages, **kw)
-        stage = str(kw.get("stage", "")) or "other"
+    def complete(
+        self, messages: Sequence[Message], *, stage: str = "", **kw: Any
+    ) -> list[Completion]:
+        completions = self.inner.complete(messages, stage=stage, **kw)
+        stage = stage or "other"
         fresh = [c for c in completions if not c.cached]
         self.cached_replies += len(completions) - len(fresh)
         spent = sum((c.usage for c in fresh), Usage())
@@ -102,6 +104,66 @@ class MeteredModel:
         return sum(self.by_stage.values(), Usage())
 
 
+@dataclass(frozen=True)
+class CandidateRecord:
+    """One candidate as the result keeps it: its patch, what validation said of it, and
+    the selection's verdict (``reason`` says it in words)."""
+
+    index: int
+    location_set: int
+    patch: str
+    verdict: Verdict
+    reason: str
+    kept: bool
+    votes: int = 0
+    key: str = ""
+    regression_failures: int | None = None
+    broken_tests: tuple[str, ...] = ()
+    tests_fixed: int | None = None
+    reproduction_passed: bool | None = None
+    edit_failures: tuple[str, ...] = ()
+    replies: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping (tuples as lists, the verdict by value)."""
+        data = dataclasses.asdict(self)
+        data["verdict"] = self.verdict.value
+        for name in ("broken_tests", "edit_failures", "replies"):
+            data[name] = list(data[name])
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CandidateRecord:
+        """Inverse of ``to_dict``; also reads results written before verdicts were kept."""
+        reason = str(data.get("reason", ""))
+        verdict = data.get("verdict") or _verdict_of_reason(reason, bool(data.get("kept")))
+        return cls(
+            index=int(data["index"]),
+            location_set=int(data.get("location_set", 0)),
+            patch=str(data.get("patch", "")),
+            verdict=Verdict(verdict),
+            reason=reason,
+            kept=bool(data.get("kept")),
+            votes=int(data.get("votes", 0)),
+            key=str(data.get("key", "")),
+            regression_failures=data.get("regression_failures"),
+            broken_tests=tuple(data.get("broken_tests", ())),
+            tests_fixed=data.get("tests_fixed"),
+            reproduction_passed=data.get("reproduction_passed"),
+            edit_failures=tuple(data.get("edit_failures", ())),
+            replies=tuple(data.get("replies", ())),
+        )
+
+
+def _verdict_of_reason(reason: str, kept: bool) -> Verdict:
+    # Results from before verdicts were recorded said it only in words.
+    if reason.startswith("chosen"):
+        return Verdict.CHOSEN
+    if reason == "same patch as the chosen one":
+        return Verdict.SAME_AS_CHOSEN
+    return Verdict.OUTVOTED if kept and reason == "outvoted" else Verdict.REJECTED
+
+
 @dataclass
 class TaskResult:
     """Everything ``run_task`` decided, with what it cost."""
@@ -109,7 +171,7 @@ class TaskResult:
     instance_id: str
     model_name: str
     patch: str
-    candidates: list[dict[str, Any]]
+    candidates: list[CandidateRecord]
     localization: dict[str, Any]
     selection_steps: list[str]
     usage: Usage
@@ -122,6 +184,11 @@ class TaskResult:
     def cost(self) -> float | None:
         """Money spent on fresh model calls; ``None`` when a price is unknown."""
         return self.usage.cost
+
+    @property
+    def chosen(self) -> CandidateRecord | None:
+        """The candidate whose patch was chosen, if any."""
+        return next((c for c in self.candidates if c.verdict is Verdict.CHOSEN), None)
 
     def prediction(self) -> dict[str, str]:
         """This result as one SWE-bench predictions row."""
@@ -138,7 +205,7 @@ class TaskResult:
             instance_id=data["instance_id"],
             model_name=data.get("model_name_or_path", ""),
             patch=data.get("model_patch", ""),
-            candidates=list(data.get("candidates", [])),
+            candidates=[CandidateRecord.from_dict(c) for c in data.get("candidates", [])],
             localization=dict(data.get("localization", {})),
             selection_steps=list(data.get("selection_steps", [])),
             usage=Usage.from_dict(data.get("usage", {})),
@@ -154,7 +221,7 @@ class TaskResult:
         """A JSON-ready mapping."""
         return {
             **self.prediction(),
-            "candidates": self.candidates,
+            "candidates": [c.to_dict() for c in self.candidates],
             "localization": self.localization,
             "selection_steps": self.selection_steps,
             "usage": self.usage.to_dict(),
@@ -389,25 +456,25 @@ def _result(
     timings: dict[str, float],
     notes: list[str],
 ) -> TaskResult:
-    records = []
-    for candidate, sample in zip(selection.candidates, samples, strict=True):
-        records.append(
-            {
-                "index": candidate.index,
-                "location_set": candidate.location_set,
-                "patch": candidate.patch,
-                "kept": candidate.kept,
-                "reason": candidate.reason,
-                "votes": candidate.votes,
-                "key": candidate.key,
-                "regression_failures": candidate.regression_failures,
-                "broken_tests": list(candidate.broken_tests),
-                "tests_fixed": candidate.tests_fixed,
-                "reproduction_passed": candidate.reproduction_passed,
-                "edit_failures": sample.failures,
-                "replies": sample.replies,
-            }
+    records = [
+        CandidateRecord(
+            index=candidate.index,
+            location_set=candidate.location_set,
+            patch=candidate.patch,
+            verdict=selection.verdict(candidate),
+            reason=candidate.reason,
+            kept=candidate.kept,
+            votes=candidate.votes,
+            key=candidate.key,
+            regression_failures=candidate.regression_failures,
+            broken_tests=tuple(candidate.broken_tests),
+            tests_fixed=candidate.tests_fixed,
+            reproduction_passed=candidate.reproduction_passed,
+            edit_failures=tuple(sample.failures),
+            replies=tuple(sample.replies),
         )
+        for candidate, sample in zip(selection.candidates, samples, strict=True)
+    ]
     return TaskResult(
         instance_id=task.instance_id,
         model_name=metered.name,

@@ -18,6 +18,7 @@ fewest, and the chosen candidate's reason says how many tests it breaks.
 from __future__ import annotations
 
 import ast
+import enum
 import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -44,6 +45,15 @@ class Candidate:
     votes: int = 0
 
 
+class Verdict(str, enum.Enum):
+    """What selection made of a candidate (its ``reason`` says why, in words)."""
+
+    CHOSEN = "chosen"
+    SAME_AS_CHOSEN = "same_as_chosen"  # the chosen patch once normalized: its votes counted
+    OUTVOTED = "outvoted"  # survived every check, lost the vote
+    REJECTED = "rejected"  # dropped by a filter or by validation
+
+
 @dataclass
 class Selection:
     """The chosen candidate (None when nothing survived) and how it was chosen."""
@@ -60,6 +70,16 @@ class Selection:
     def breaks(self) -> int:
         """How many tests that passed before the chosen patch fail with it."""
         return (self.chosen.regression_failures or 0) if self.chosen else 0
+
+    def verdict(self, candidate: Candidate) -> Verdict:
+        """The candidate's verdict: only those that reached the vote have votes."""
+        if candidate is self.chosen:
+            return Verdict.CHOSEN
+        if self.chosen is None or not candidate.votes:
+            return Verdict.REJECTED
+        if candidate.key == self.chosen.key:
+            return Verdict.SAME_AS_CHOSEN
+        return Verdict.OUTVOTED
 
 
 def normalize_python(source: str) -> str | None:

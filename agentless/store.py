@@ -238,7 +238,13 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the run directory {self.path.parent}: {exc}") from None
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            # The caller never gets this store: its connection must not wait for the garbage
+            # collector (a traceback kept by the caller would hold it open).
+            self.close()
+            raise
 
     @classmethod
     def for_run(cls, run_dir: str | Path) -> Store:

@@ -8,12 +8,12 @@ import json
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from agentless.config import Config, load_config
+from agentless.config import Config
 from agentless.runner import build_services, run_batch
 from agentless.store import Store
 from agentless.tasks import load_tasks
@@ -21,17 +21,8 @@ from agentless.testing import ScriptedServer
 from agentless.testing.tasks import make_dataset, script_server, unittest_recipe
 
 
-def config_for(srv: ScriptedServer, tmp_path: Path, **run: object) -> Config:
-    return load_config(
-        Path("/dev/null"),
-        env={},
-        overrides={
-            "model": {"name": "scripted", "base_url": srv.url, "backoff_base": 0.01},
-            "localize": {"window_samples": 1},
-            "repair": {"samples": 2},
-            "run": {"cache_dir": tmp_path / "cache", **run},
-        },
-    )
+def config_for(make: Callable[..., Config], srv: ScriptedServer, **run: object) -> Config:
+    return make(srv, localize={"window_samples": 1}, repair={"samples": 2}, run=run)
 
 
 # The model calls of one generated task: three localization stages, the greedy repair, the
@@ -58,10 +49,10 @@ def server() -> Iterator[ScriptedServer]:
 
 
 def test_a_batch_repairs_every_task_and_exports_what_happened(
-    tmp_path: Path, server: ScriptedServer
+    tmp_path: Path, server: ScriptedServer, scripted_config: Callable[..., Config]
 ) -> None:
     dataset, _ = make_dataset(tmp_path / "tasks", 3)
-    config = config_for(server, tmp_path, workers=3)
+    config = config_for(scripted_config, server, workers=3)
     report = run_batch(load_tasks(dataset), config, tmp_path / "run", progress="none")
 
     summary = report.summary
@@ -92,10 +83,10 @@ def test_a_batch_repairs_every_task_and_exports_what_happened(
 
 
 def test_a_rerun_skips_finished_tasks_and_calls_no_model(
-    tmp_path: Path, server: ScriptedServer
+    tmp_path: Path, server: ScriptedServer, scripted_config: Callable[..., Config]
 ) -> None:
     dataset, _ = make_dataset(tmp_path / "tasks", 2)
-    config = config_for(server, tmp_path, workers=2)
+    config = config_for(scripted_config, server, workers=2)
     run_batch(load_tasks(dataset), config, tmp_path / "run", progress="none")
     calls = len(server.chat_requests)
     again = run_batch(load_tasks(dataset), config, tmp_path / "run", progress="none")
@@ -104,14 +95,16 @@ def test_a_rerun_skips_finished_tasks_and_calls_no_model(
     assert again.summary["done_tasks"] == 2
 
 
-def test_a_task_that_cannot_be_cloned_or_paid_for_fails_alone(tmp_path: Path) -> None:
+def test_a_task_that_cannot_be_cloned_or_paid_for_fails_alone(
+    tmp_path: Path, scripted_config: Callable[..., Config]
+) -> None:
     dataset, rows = make_dataset(tmp_path / "tasks", 3)
     rows[0]["repo"] = str(tmp_path / "no-such-repository")
     rows[1]["problem_statement"] += " " + "padding " * 8000  # over the context window
     dataset.write_text("".join(json.dumps(row) + "\n" for row in rows))
     with ScriptedServer(context_limit=6000) as srv:
         script_server(srv)
-        config = config_for(srv, tmp_path, workers=3)
+        config = config_for(scripted_config, srv, workers=3)
         report = run_batch(load_tasks(dataset), config, tmp_path / "run", progress="none")
     summary = report.summary
     assert summary["failed_ids"] == ["project0", "project1"]
@@ -121,9 +114,11 @@ def test_a_task_that_cannot_be_cloned_or_paid_for_fails_alone(tmp_path: Path) ->
     assert summary["tasks"]["project2"]["patch"]
 
 
-def test_rows_with_their_own_tests_are_graded(tmp_path: Path, server: ScriptedServer) -> None:
+def test_rows_with_their_own_tests_are_graded(
+    tmp_path: Path, server: ScriptedServer, scripted_config: Callable[..., Config]
+) -> None:
     dataset, rows = make_dataset(tmp_path / "tasks", 2, kind="swebench")
-    config = config_for(server, tmp_path, workers=2)
+    config = config_for(scripted_config, server, workers=2)
     services = build_services(config)
     services.recipes = {row["repo"]: unittest_recipe() for row in rows}
     services.environments.root = tmp_path / "envs"

@@ -80,3 +80,62 @@ def test_the_local_profile_sits_under_the_config_file_and_the_flags(tmp_path: Pa
 def test_an_unknown_profile_names_the_known_ones() -> None:
     with pytest.raises(ConfigError, match="local"):
         load_config(Path("/dev/null"), env={}, profile="fast")
+
+
+def test_set_reaches_any_field_above_every_other_layer(tmp_path: Path) -> None:
+    path = write_toml(tmp_path, "[repair]\nsamples = 2\n[run]\nworkers = 3\n")
+    settings = [
+        "repair.samples=6",
+        "validate.regression=false",
+        "model.stop=['END']",
+        "model.extra_body.top_k=40",
+        "run.cache_dir=/srv/cache",
+        "model.name=2026-01-01",  # text where the field wants text, not a TOML date
+    ]
+    config = load_config(
+        path, env={}, overrides={"repair": {"samples": 4}}, profile="local", settings=settings
+    )
+    assert config.repair.samples == 6 and config.run.workers == 3
+    assert config.validate_.regression is False
+    assert config.model.stop == ("END",) and config.model.extra_body == {"top_k": 40}
+    assert config.run.cache_dir == Path("/srv/cache") and config.model.name == "2026-01-01"
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("repair.sampels=3", "repair has no field 'sampels'; choose from context_margin,"),
+        ("repiar.samples=3", "no field 'repiar'; choose from exercises, localize, model,"),
+        ("repair=3", "a section; set one of its fields"),
+        ("model.temperature.x=1", "model.temperature is a value, not a section"),
+        ("repair.samples=many", "repair.samples=many: Input should be a valid integer"),
+        ("repair.edit_format=patch", "Input should be 'diff', 'udiff' or 'whole'"),
+        ("run.workers=0", "greater than or equal to 1"),
+        ("repair.samples", "expected section.field=value"),
+        ("model.api_key=sk-1", "the API key comes from the environment"),
+    ],
+)
+def test_a_bad_setting_names_the_field_and_the_choices(setting: str, message: str) -> None:
+    with pytest.raises(ConfigError, match="--set") as raised:
+        load_config(None, env={}, settings=[setting])
+    assert message in str(raised.value)
+
+
+def test_every_registry_refuses_an_unknown_name_the_same_way() -> None:
+    from agentless.edits.formats import edit_format
+    from agentless.errors import AgentlessError
+    from agentless.model.local_models import known_model
+    from agentless.validate.parsers import get_parser
+
+    asks = {
+        "edit format 'patch'; choose one of auto, diff, udiff, whole": lambda: edit_format("patch"),
+        "log parser 'cobol'; choose one of ": lambda: get_parser("cobol"),
+        "local model 'gpt'; choose one of ": lambda: known_model("gpt"),
+        "profile 'fast'; choose one of local": lambda: load_config(None, env={}, profile="fast"),
+    }
+    for message, ask in asks.items():
+        with pytest.raises(AgentlessError) as raised:
+            ask()
+        assert str(raised.value).startswith(f"unknown {message}"), str(raised.value)
+    with pytest.raises(ConfigError, match=r"or give the path of a \.gguf file"):
+        known_model("x")

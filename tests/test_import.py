@@ -48,3 +48,30 @@ def test_public_names_resolve_lazily() -> None:
     for name in ("Completion", "Model", "OpenAICompatibleModel", "Usage", "Store"):
         assert name in agentless.__all__
         assert getattr(agentless, name).__name__ == name
+
+
+# The public surface, pinned: adding or removing a name is a decision, made here on purpose.
+PUBLIC = {
+    "__version__", "AgentlessError", "Config", "load_config", "Completion", "Model",
+    "OpenAICompatibleModel", "Usage", "apply_reply", "EditResult", "EditFailure",
+    "EditFormatError", "Store", "Task", "load_tasks", "run_task", "TaskResult", "Workspace",
+    "RepoIndex", "load_index", "index_for", "Localization", "localize_task",
+}  # fmt: skip
+
+
+def test_public_surface_is_pinned_documented_and_resolvable() -> None:
+    import agentless
+
+    assert set(agentless.__all__) == PUBLIC and len(agentless.__all__) == len(PUBLIC)
+    assert sorted(dir(agentless)) == sorted(PUBLIC)
+    for name in PUBLIC - {"__version__"}:
+        value = getattr(agentless, name)
+        assert (value.__doc__ or "").strip(), f"agentless.{name} has no docstring"
+        assert value.__module__.startswith("agentless."), name
+    try:
+        agentless.no_such_name  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_name" in str(exc)
+    else:
+        raise AssertionError("an unknown name resolved")
+    assert agentless.localize.localize.__module__ == "agentless.localize.run"

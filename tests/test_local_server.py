@@ -216,6 +216,6 @@ def test_the_pipeline_runs_end_to_end_on_the_example(server: LocalEndpoint, tmp_
     assert {"localize.elements", "localize.windows", "repair"} <= stages
     assert result.localization["stages"][0]["fallback"].startswith("not asked")
     assert len(result.candidates) == 2
-    assert all(re.match(r"\S", c["reason"]) for c in result.candidates)  # every one explained
+    assert all(re.match(r"\S", c.reason) for c in result.candidates)  # every one explained
     assert result.usage.prompt_tokens > 0 and result.usage.unknown == 0
     assert (outcome.task_dir / "result.json").is_file()

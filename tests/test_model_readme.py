@@ -40,3 +40,10 @@ def test_readme_toml_example_loads_and_drives_the_client(tmp_path: Path) -> None
     assert body["top_k"] == 20 and body["repetition_penalty"] == 1.05
     assert body["seed"] == 42 and body["max_tokens"] == 4096
     assert completion.usage.cost == pytest.approx((3 * 0.20 + 2 * 0.60) / 1e6)
+
+
+def test_readme_scripted_server_example_runs_as_written() -> None:
+    section = README.read_text().split("For tests and benchmarks, `agentless.testing", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert match and "ScriptedServer(" in match.group(1)
+    exec(compile(match.group(1), "README.md", "exec"), {})  # its own asserts must hold

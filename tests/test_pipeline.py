@@ -18,14 +18,15 @@ from agentless.cli import main
 from agentless.config import Config, load_config
 from agentless.errors import TaskError
 from agentless.model import OpenAICompatibleModel
-from agentless.pipeline import Services, run_task
+from agentless.pipeline import Services, TaskResult, run_task
 from agentless.runner import run_one
+from agentless.select import Verdict
 from agentless.store import Store
 from agentless.tasks import load_tasks, local_task
 from agentless.testing.server import ScriptedServer
+from agentless.testing.tasks import TEST_CMD
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "textstats"
-TEST_CMD = "python -m pytest -q -p no:cacheprovider tests"
 
 MALFORMED = "The bug is in median. I would change the indexing so it averages the middle values."
 WRONG = """textstats/core.py
@@ -112,7 +113,7 @@ def test_pipeline_chooses_a_patch_that_makes_the_tests_pass(repo: Path, tmp_path
         outcome = run_one(task, config, tmp_path / "run")
     result = outcome.result
     assert (repo / "textstats" / "core.py").read_text() == before, "user checkout modified"
-    reasons = [c["reason"] for c in result.candidates]
+    reasons = [c.reason for c in result.candidates]
     assert len(result.candidates) == 5
     assert reasons[0] == "empty patch"  # malformed, even after a reflection
     # The wrong fixes break the odd case, which passed before (the even case failed before and
@@ -122,14 +123,25 @@ def test_pipeline_chooses_a_patch_that_makes_the_tests_pass(repo: Path, tmp_path
         == reasons[4]
         == ("breaks 1 test that passed before: tests/test_core.py::test_median_odd")
     )
-    assert result.candidates[2]["key"] == result.candidates[3]["key"]  # udiff == diff, normalized
+    assert result.candidates[2].key == result.candidates[3].key  # udiff == diff, normalized
     assert reasons[2].startswith("chosen with 2 vote(s)")
     assert reasons[3] == "same patch as the chosen one"
-    assert [c["reproduction_passed"] for c in result.candidates[1:]] == [False, True, True, False]
-    failures = [c["regression_failures"] for c in result.candidates[1:]]
+    assert [c.reproduction_passed for c in result.candidates[1:]] == [False, True, True, False]
+    failures = [c.regression_failures for c in result.candidates[1:]]
     assert failures[1] == failures[2] == 0
     assert failures[0] == failures[3] == 1
-    assert [c["tests_fixed"] for c in result.candidates[1:]] == [0, 1, 1, 0]
+    assert [c.tests_fixed for c in result.candidates[1:]] == [0, 1, 1, 0]
+    verdicts = [c.verdict for c in result.candidates]
+    assert verdicts == [
+        Verdict.REJECTED, Verdict.REJECTED, Verdict.CHOSEN, Verdict.SAME_AS_CHOSEN, Verdict.REJECTED
+    ]  # fmt: skip
+    assert result.chosen is result.candidates[2] and result.chosen.patch == result.patch
+    # What is written to disk reads back the same, also as written before verdicts were kept.
+    assert TaskResult.from_dict(json.loads(json.dumps(result.to_dict()))) == result
+    written = result.to_dict()
+    for record in written["candidates"]:
+        del record["verdict"]
+    assert TaskResult.from_dict(written) == result
     # The chosen patch really makes the repository's own tests pass.
     subprocess.run(["git", "apply", "-"], input=result.patch, text=True, cwd=repo, check=True)
     tests = subprocess.run(
@@ -243,9 +255,9 @@ def test_unavailable_sandbox_falls_back_to_voting_and_says_so(
         task = local_task(repo, str(repo / "ISSUE.md"), test_cmd=TEST_CMD)
         result = run_one(task, config, tmp_path / "run").result
     assert any("validation unavailable (infrastructure)" in note for note in result.notes)
-    assert all(c["regression_failures"] is None for c in result.candidates)
+    assert all(c.regression_failures is None for c in result.candidates)
     # Two wrong and two right samples tie; without tests the earliest sample wins the vote.
-    assert result.candidates[1]["reason"].startswith("chosen with 2 vote(s)")
+    assert result.candidates[1].reason.startswith("chosen with 2 vote(s)")
 
 
 def test_validation_scripts_stop_at_the_script_timeout(repo: Path, tmp_path: Path) -> None:
@@ -338,7 +350,7 @@ def test_a_new_file_over_an_unshown_existing_file_is_dropped(repo: Path, tmp_pat
         )
         task = local_task(repo, str(repo / "ISSUE.md"), test_cmd=TEST_CMD)
         result = run_one(task, config, tmp_path / "run").result
-    reasons = [c["reason"] for c in result.candidates]
+    reasons = [c.reason for c in result.candidates]
     assert (
         reasons[0] == reasons[1] == "creates tests/test_core.py, which already exists (not shown)"
     )

@@ -101,12 +101,12 @@ def test_swebench_row_selects_the_gold_equivalent_patch(tmp_path: Path) -> None:
         srv.on("# Source code", WRONG_PARENT, gold_udiff, WRONG_UDIFF, GOLD_AS_SEARCH_REPLACE)
         outcome = run_one(task, config_for(srv, tmp_path), tmp_path / "run")
     result = outcome.result
-    reasons = [c["reason"] for c in result.candidates]
+    reasons = [c.reason for c in result.candidates]
     assert reasons[1].startswith("chosen with 2 vote(s)"), reasons
     assert reasons[3] == "same patch as the chosen one"
     assert reasons[0] == reasons[2] == "reproduction test fails"
-    assert result.candidates[1]["key"] == result.candidates[3]["key"]
-    assert result.patch == result.candidates[1]["patch"]
+    assert result.candidates[1].key == result.candidates[3].key
+    assert result.patch == result.candidates[1].patch
     assert "+            or getattr(self.root.opts, self.SCHEMA_OPTS_VAR_NAME)" in result.patch
 
     predictions = outcome.run_dir / "predictions.jsonl"

@@ -112,3 +112,17 @@ def test_a_row_with_an_empty_problem_statement_is_an_error(tmp_path: Path) -> No
     result = CliRunner().invoke(main, ["run", str(dataset), "--dry-run"], env=NO_MODEL)
     assert result.exit_code == 2
     assert "a__b-1: problem_statement is empty" in result.output
+
+
+def test_set_changes_a_field_and_a_bad_one_is_refused(project: Path, tmp_path: Path) -> None:
+    issue = "clamp() is wrong above the range"
+    default = dry_run(project, tmp_path, "--issue", issue)
+    fewer = dry_run(project, tmp_path, "--issue", issue, "--set", "localize.retrieval_top_k=1")
+    assert default.exit_code == fewer.exit_code == 0, fewer.output
+    prompts = [r.output[r.output.index("=====") :] for r in (default, fewer)]
+    assert prompts[0] != prompts[1]  # fewer retrieved files are shown to the model
+    again = dry_run(project, tmp_path, "--issue", issue)
+    assert again.output[again.output.index("=====") :] == prompts[0]
+    bad = dry_run(project, tmp_path, "--issue", issue, "--set", "localize.top_k=1")
+    assert bad.exit_code == 2
+    assert "error: --set localize.top_k: localize has no field 'top_k'; choose from" in bad.output

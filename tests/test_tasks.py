@@ -46,6 +46,18 @@ def test_json_single_object_and_list(tmp_path: Path) -> None:
     assert len(load_tasks(many)) == 2
 
 
+def test_parquet_rows_are_read_with_the_parquet_extra(tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow (the parquet extra) is absent")
+    import pyarrow
+
+    path = tmp_path / "d.parquet"
+    rows = [row(), row(instance_id="o__r-2", version=3.1)]
+    pq.write_table(pyarrow.Table.from_pylist(rows), path)
+    tasks = load_tasks(path)
+    assert [(t.instance_id, t.version) for t in tasks] == [("o__r-1", "2.2"), ("o__r-2", "3.1")]
+    assert tasks[1].fail_to_pass == ["t.py::test_a"]
+
+
 def test_bad_rows_name_the_problem(tmp_path: Path) -> None:
     path = tmp_path / "d.jsonl"
     path.write_text('{"instance_id": "a__b-1", "repo": "a/b"}\n')

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from agentless.errors import EnvironmentBuildError
 from agentless.validate.environments import Environment, detect_import_roots
@@ -20,7 +23,9 @@ from agentless.validate.testrun import (
     command_from_eval_script,
     django_label,
     files_before_patch,
+    files_in_patch,
     parse_command,
+    patch_files,
     touched_test_files,
 )
 
@@ -158,6 +163,67 @@ def test_files_before_patch_are_the_existing_ones_from_headers_only() -> None:
     # A removed line that reads "-- a/x" shows as "--- a/x" inside a hunk: not a header.
     trick = TEST_PATCH.replace("-x\n", "--- a/setup.py\n", 1)
     assert files_before_patch(trick) == ["tests/test_a.py", "tests/data/expected.json"]
+
+
+def _git_reading(patch: str, *options: str) -> list[str]:
+    """The files ``git apply`` says the patch changes (its new names), read from ``--numstat -z``."""
+    out = subprocess.run(
+        ["git", "apply", "--numstat", "-z", *options, "-"],
+        input=patch.encode(),
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    names: list[str] = []
+    while out and out[0]:
+        path = out.pop(0).split(b"\t", 2)[2]
+        if not path:  # a rename with -z: "added\tdeleted\t\0old\0new"
+            path = out[1]
+            del out[:2]
+        names.append(path.decode())
+    return names
+
+
+def test_patch_paths_follow_git_renames_deletions_and_quoted_names() -> None:
+    patch = (
+        "diff --git a/old.py b/new.py\nsimilarity index 100%\nrename from old.py\nrename to new.py\n"
+        "diff --git a/gone.py b/gone.py\ndeleted file mode 100644\n--- a/gone.py\n+++ /dev/null\n"
+        "@@ -1 +0,0 @@\n-x\n"
+        'diff --git "a/t\\303\\251st.py" "b/t\\303\\251st.py"\n--- "a/t\\303\\251st.py"\n'
+        '+++ "b/t\\303\\251st.py"\n@@ -1 +1 @@\n-a\n+b\n'
+        "diff --git a/with space.py b/with space.py\n--- a/with space.py\n+++ b/with space.py\n"
+        "@@ -1 +1 @@\n-a\n+b\n"
+    )
+    assert files_in_patch(patch) == ["new.py", "gone.py", "tést.py", "with space.py"]
+    assert files_before_patch(patch) == ["old.py", "gone.py", "tést.py", "with space.py"]
+    assert files_in_patch(patch) == _git_reading(patch)  # git's own reading of the names
+
+
+def test_patch_paths_of_a_diff_with_wrong_hunk_counts_are_read_as_git_recounts_them() -> None:
+    # Model output whose counts are off; ``git apply --recount`` (a fallback of
+    # ``apply_patch``) takes it, so its files must be known to put them back.
+    patch = "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1,9 +1,9 @@\n-x\n+y\n"
+    patch += "diff --git a/b.py b/b.py\n--- a/b.py\n+++ b/b.py\n@@ -1 +1,3 @@\n-u\n+v\n"
+    assert files_in_patch(patch) == ["a.py", "b.py"] == _git_reading(patch, "--recount")
+    # Without a ``diff --git`` line, git's recount reads the next headers as hunk lines.
+    run_on = patch.replace("diff --git a/b.py b/b.py\n", "")
+    assert files_in_patch(run_on) == ["a.py"] == _git_reading(run_on, "--recount")
+    assert files_in_patch("no diff here\n") == []
+
+
+def test_patch_paths_of_every_dev_dataset_patch_are_what_git_and_swebench_read(
+    swebench_dev: Path,
+) -> None:
+    get_modified_files = pytest.importorskip("swebench.utils").get_modified_files
+    sets = [swebench_dev / f"{name}.jsonl" for name in ("lite_dev", "full_dev", "verified_dev")]
+    rows = [json.loads(line) for path in sets for line in path.read_text().splitlines()]
+    patches = list(dict.fromkeys(row[key] for row in rows for key in ("patch", "test_patch")))
+    assert len(patches) > 800
+    for patch in patches:
+        # swebench resets the test files it reads this way before running them
+        assert files_before_patch(patch) == list(dict.fromkeys(get_modified_files(patch)))
+    # One git call reads them all (each patch starts a new file section); in the same order.
+    ours = [new or old for patch in patches for old, new in patch_files(patch)]
+    assert ours == _git_reading("".join(p if p.endswith("\n") else p + "\n" for p in patches))
 
 
 def test_test_files_skip_data_and_django_labels() -> None:

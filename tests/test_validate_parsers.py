@@ -146,8 +146,9 @@ def test_registry_resolves_dataset_parser_names() -> None:
     assert get_parser("parse_log_astropy") is parse_pytest_v2
     assert get_parser("parse_log_django") is parse_django
     assert get_parser("sympy") is parse_sympy
-    with pytest.raises(ValidationError, match="known parsers"):
+    with pytest.raises(ValidationError, match="unknown log parser 'cobol'; choose one of ") as bad:
         get_parser("parse_log_cobol")
+    assert "django, " in str(bad.value) and "pytest" in str(bad.value)
 
 
 def test_suite_ran_needs_results_or_a_runner_summary() -> None:

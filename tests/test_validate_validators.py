@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from agentless.repo.filetree import is_test_file
 from agentless.repo.workspace import Workspace
+from agentless.testing.tasks import LEAN_PYTEST
 from agentless.validate.candidates import ValidationPlan, check_patches, user_test_command
 from agentless.validate.environments import Environment
 from agentless.validate.recipes import Recipe
 from agentless.validate.sandbox import Sandbox
 from agentless.validate.validators import (
     find_regression_tests,
-    is_test_file,
     module_names,
     run_regression,
     run_reproduction,
@@ -72,7 +73,7 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def env() -> Environment:
-    recipe = Recipe(python="", test_cmd="python -m pytest -rA -p no:cacheprovider")
+    recipe = Recipe(python="", test_cmd=f"{LEAN_PYTEST} -rA")
     return Environment.from_python(Path(sys.executable), recipe)
 
 
@@ -232,7 +233,7 @@ def test_user_command_counts_tests_that_vanish_as_failing(
         tree=root,
         env=env,
         sandbox=sandbox,
-        test_command=user_test_command("python -m pytest -p no:cacheprovider tests"),
+        test_command=user_test_command(f"{LEAN_PYTEST} tests"),
         timeout=120,
     )
     checks = check_patches(plan, {"half": half, "breaks": breaks})
@@ -255,7 +256,7 @@ def test_user_command_compares_each_test_before_and_after_not_the_totals(
         tree=root,
         env=env,
         sandbox=sandbox,
-        test_command=user_test_command("python -m pytest -p no:cacheprovider tests"),
+        test_command=user_test_command(f"{LEAN_PYTEST} tests"),
         timeout=120,
     )
     [checks] = check_patches(plan, {"swap": swap}).values()

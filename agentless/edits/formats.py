@@ -16,6 +16,7 @@ from agentless.edits.data import Edit, EditFormatError
 from agentless.edits.parse_diff import is_divider, is_replace, is_search, parse_search_replace
 from agentless.edits.parse_udiff import is_hunk_header, parse_udiff
 from agentless.edits.parse_whole import parse_whole
+from agentless.errors import lookup
 
 #: The edit formats, as the config and the CLI accept them.
 EditFormatName = Literal["diff", "udiff", "whole"]
@@ -100,12 +101,7 @@ if tuple(EDIT_FORMATS) != get_args(EditFormatName):  # pragma: no cover - a deve
 
 def edit_format(name: str) -> EditFormat:
     """The registered format ``name``; ``EditFormatError`` names the choices otherwise."""
-    try:
-        return EDIT_FORMATS[name]
-    except KeyError:
-        raise EditFormatError(
-            f"unknown edit format {name!r}; use one of {', '.join(FORMATS)}"
-        ) from None
+    return lookup(EDIT_FORMATS, name, "edit format", error=EditFormatError, choices=FORMATS)
 
 
 def check_format(fmt: str) -> None:

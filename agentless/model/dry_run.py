@@ -43,8 +43,9 @@ class DryRunModel:
         n: int = 1,
         temperature: float | None = 0.0,
         max_tokens: int | None = None,
+        stage: str = "",
         **kw: Any,
     ) -> list[Completion]:
         copied = [{"role": str(m["role"]), "content": str(m["content"])} for m in messages]
-        self.prompts.append(PromptRecord(str(kw.get("stage", "")), copied, n, temperature))
+        self.prompts.append(PromptRecord(stage, copied, n, temperature))
         return [Completion(text="", usage=Usage(calls=1), index=i) for i in range(n)]

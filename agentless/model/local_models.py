@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from agentless.errors import ConfigError, ModelError
+from agentless.errors import ConfigError, ModelError, lookup
 from agentless.repo.locks import file_lock
 
 log = logging.getLogger(__name__)
@@ -100,13 +100,7 @@ def models_dir(cache_dir: Path | None = None) -> Path:
 
 def known_model(name: str) -> LocalModel:
     """The registry entry for ``name``; ``ConfigError`` listing the known names otherwise."""
-    try:
-        return MODELS[name]
-    except KeyError:
-        known = ", ".join(sorted(MODELS))
-        raise ConfigError(
-            f"unknown local model {name!r}: use one of {known}, or give the path of a .gguf file"
-        ) from None
+    return lookup(MODELS, name, "local model", hint=", or give the path of a .gguf file")
 
 
 def sha256_of(path: Path) -> str:

@@ -140,9 +140,12 @@ class Model(Protocol):
         n: int = 1,
         temperature: float | None = 0.0,
         max_tokens: int | None = None,
+        stage: str = "",
         **kw: Any,
     ) -> list[Completion]:
-        """Return exactly ``n`` completions for ``messages``, or raise a ``ModelError``."""
+        """Return exactly ``n`` completions for ``messages``, or raise a ``ModelError``.
+        ``stage`` names the pipeline step asking (``localize_files``, ``repair``, ...): the
+        store and the usage per stage are keyed by it."""
         ...
 
 

@@ -75,6 +75,21 @@ def run_git(
     return proc
 
 
+def resolve_commit(
+    name: str, *, git_dir: Path | None = None, cwd: Path | None = None
+) -> str | None:
+    """The full id of the commit ``name`` (an id, branch or tag) names; None when none does."""
+    if name.startswith("-"):  # never let a name become an option of git's
+        return None
+    proc = run_git(
+        ["rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"],
+        git_dir=git_dir,
+        cwd=cwd,
+        check=False,
+    )
+    return proc.stdout.decode().strip() if proc.returncode == 0 else None
+
+
 def git_out(
     args: Sequence[str],
     *,

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentless.errors import RepoError
-from agentless.repo._git import run_git
+from agentless.repo._git import resolve_commit, run_git
 from agentless.repo._scan import ScanJob, ScanResult, scan_files, unpack_terms
 from agentless.repo.filetree import (
     BlobReader,
@@ -136,10 +136,6 @@ class RepoIndex:
                 return ends[0]
         return None
 
-    def tree_text(self, paths: Sequence[str] | None = None) -> str:
-        """A compact indented tree of ``paths`` (default: the searchable files)."""
-        return render_tree(paths if paths is not None else self.source_paths())
-
     def stats(self) -> dict[str, Any]:
         """Counts for reports and the ``agentless index`` command."""
         roles = Counter(f.role for f in self.files.values())
@@ -200,7 +196,7 @@ def load_index(
     """The index of ``commit`` in ``git_dir``, from ``cache_dir`` when built before."""
     options = options or IndexOptions()
     started = time.perf_counter()
-    sha = _rev_parse(git_dir, commit)
+    sha = _known_commit(git_dir, commit)
     tree = tree_id(git_dir, sha)
     cache_file = None
     if cache_dir is not None:
@@ -282,19 +278,15 @@ def build_index(
     )
 
 
-def _rev_parse(git_dir: Path, commit: str) -> str:
+def _known_commit(git_dir: Path, commit: str) -> str:
     if commit.startswith("-"):
         raise RepoError(f"invalid commit {commit!r}: give a commit id, branch or tag")
-    proc = run_git(
-        ["rev-parse", "--verify", "--quiet", f"{commit or 'HEAD'}^{{commit}}"],
-        git_dir=git_dir,
-        check=False,
-    )
-    if proc.returncode != 0:
+    sha = resolve_commit(commit or "HEAD", git_dir=git_dir)
+    if sha is None:
         raise RepoError(
             f"commit {commit!r} not found in {git_dir}; check the commit id, or fetch it first"
         )
-    return proc.stdout.decode().strip()
+    return sha
 
 
 def _classify(

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Literal
 
 from agentless.errors import RepoError
-from agentless.repo._git import SNAPSHOT_IDENTITY, git_out, run_git
+from agentless.repo._git import SNAPSHOT_IDENTITY, git_out, resolve_commit, run_git
+from agentless.repo.filetree import NOT_PROJECT_DIRS
 from agentless.repo.locks import file_lock
 
 DEFAULT_URL_TEMPLATE = "https://github.com/{repo}.git"
@@ -116,28 +117,16 @@ def _digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
 
 
-def _safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "repo"
+def safe_component(text: str, default: str) -> str:
+    """``text`` as one folder name: each run of other characters than ``A-Za-z0-9_.-`` becomes
+    ``-``; ``default`` when nothing is left."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or default
 
 
 # A plain folder has no .gitignore discipline: virtualenvs and caches would flood the snapshot
 # (and the index) with code that is not the project's.
 _SNAPSHOT_JUNK = [
-    *(
-        f":(exclude,glob)**/{name}/**"
-        for name in (
-            ".venv",
-            "venv",
-            "node_modules",
-            "__pycache__",
-            ".tox",
-            ".nox",
-            ".mypy_cache",
-            ".pytest_cache",
-            ".ruff_cache",
-            ".hypothesis",
-        )
-    ),
+    *(f":(exclude,glob)**/{name}/**" for name in sorted(NOT_PROJECT_DIRS)),
     ":(exclude,glob)**/*.pyc",
 ]
 
@@ -168,7 +157,7 @@ class Workspace:
         if not spec:
             raise RepoError("empty repository name: give owner/name, a local path or a git URL")
         if _URL.match(spec):
-            tail = _safe(spec.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git"))
+            tail = safe_component(spec.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git"), "repo")
             return RepoSource(spec, f"url-{tail}-{_digest(spec)}", "url", spec)
         path = Path(spec).expanduser()
         if path.exists():
@@ -177,7 +166,10 @@ class Workspace:
                 raise RepoError(f"{spec} is a file, not a repository folder")
             kind: SourceKind = "git" if is_git_dir(path) else "dir"
             return RepoSource(
-                spec, f"local-{_safe(path.name)}-{_digest(str(path))}", kind, str(path)
+                spec,
+                f"local-{safe_component(path.name, 'repo')}-{_digest(str(path))}",
+                kind,
+                str(path),
             )
         if _OWNER_NAME.match(spec):
             key = spec.replace("/", "+")
@@ -235,7 +227,7 @@ class Workspace:
         elif source.kind == "git" and not _SHA.match(commit):
             # A branch or tag moves: the source says where it is now, the mirror where it was.
             commit = self._source_rev(source, commit) or commit
-        sha = self._rev_parse(mirror, commit)
+        sha = resolve_commit(commit, git_dir=mirror)
         if sha is None:
             self._fetch(source, mirror, commit)
             sha = self._known(mirror, commit, source)
@@ -359,12 +351,7 @@ class Workspace:
 
     def _source_rev(self, source: RepoSource, name: str) -> str | None:
         where = Path(source.location)
-        if not where.is_dir():
-            return None
-        proc = run_git(
-            ["rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"], cwd=where, check=False
-        )
-        return proc.stdout.decode().strip() if proc.returncode == 0 else None
+        return resolve_commit(name, cwd=where) if where.is_dir() else None
 
     def _refuse_dirty(self, work_tree: Path) -> None:
         proc = run_git(["status", "--porcelain"], cwd=work_tree, what=f"git status in {work_tree}")
@@ -376,18 +363,8 @@ class Workspace:
                 "name a commit explicitly, so the run sees exactly what you intend"
             )
 
-    def _rev_parse(self, mirror: Path, commit: str) -> str | None:
-        proc = run_git(
-            ["rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}"],
-            git_dir=mirror,
-            check=False,
-        )
-        if proc.returncode != 0:
-            return None
-        return proc.stdout.decode().strip()
-
     def _known(self, mirror: Path, commit: str, source: RepoSource) -> str:
-        sha = self._rev_parse(mirror, commit)
+        sha = resolve_commit(commit, git_dir=mirror)
         if sha is None:
             raise RepoError(
                 f"commit {commit!r} not found in {source.spec} (looked in {source.location}); "
@@ -402,7 +379,7 @@ class Workspace:
         self._fetched.add(source.key)
         with self._lock(source.key):
             run_git(["fetch", "--quiet", "--prune", "origin"], git_dir=mirror, check=False)
-            if _SHA.match(commit) and self._rev_parse(mirror, commit) is None:
+            if _SHA.match(commit) and resolve_commit(commit, git_dir=mirror) is None:
                 # Commits that no ref reaches (e.g. closed pull requests) by id.
                 run_git(["fetch", "--quiet", "origin", commit], git_dir=mirror, check=False)
 

@@ -138,15 +138,17 @@ class _TaskModel:
     def name(self) -> str:
         return self.inner.name
 
-    def complete(self, messages: Sequence[Message], **kw: Any) -> list[Completion]:
+    def complete(
+        self, messages: Sequence[Message], *, stage: str = "", **kw: Any
+    ) -> list[Completion]:
         self.ctx.check()
-        stage = str(kw.get("stage", "")) or "model"
-        self.ctx.sink.activity(self.ctx.instance_id, f"waiting for a model slot ({stage})")
+        shown = stage or "model"
+        self.ctx.sink.activity(self.ctx.instance_id, f"waiting for a model slot ({shown})")
         with self.ctx.model_slots:
             self.ctx.check()
-            self.ctx.sink.activity(self.ctx.instance_id, f"model call ({stage})")
+            self.ctx.sink.activity(self.ctx.instance_id, f"model call ({shown})")
             try:
-                return self.inner.complete(messages, **kw)
+                return self.inner.complete(messages, stage=stage, **kw)
             finally:
                 self.ctx.sink.activity(self.ctx.instance_id, "")
 

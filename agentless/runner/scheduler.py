@@ -21,7 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
-from agentless.errors import ConfigError
+from agentless.errors import lookup
 from agentless.model import Completion, Usage
 from agentless.model.types import CallRecord
 from agentless.pipeline import Services
@@ -169,10 +169,7 @@ class Scheduler:
         wait: bool = False,
         title: str = "",
     ) -> None:
-        if executor not in EXECUTORS:
-            raise ConfigError(
-                f"unknown executor {executor!r}: choose one of {', '.join(sorted(EXECUTORS))}"
-            )
+        lookup(EXECUTORS, executor, "executor")
         self.job = job
         self.run_dir = Path(run_dir)
         self.services = services

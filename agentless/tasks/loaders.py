@@ -126,7 +126,8 @@ def _read_parquet(path: Path) -> list[dict[str, Any]]:
         import pyarrow.parquet as pq
     except ImportError:
         raise TaskError(
-            f"reading {path} needs pyarrow: pip install pyarrow (or convert it to JSONL)"
+            f"reading {path} needs pyarrow: pip install 'agentless-repair[parquet]' "
+            "(or convert it to JSONL)"
         ) from None
     return list(pq.read_table(path).to_pylist())
 

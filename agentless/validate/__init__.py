@@ -24,7 +24,7 @@ from agentless.validate.environments import (
 from agentless.validate.evalscript import EvalScript, parse_eval_script
 from agentless.validate.grading import Grade, grade_log, instance_report, status_report
 from agentless.validate.parsers import PARSERS, TestStatus, get_parser
-from agentless.validate.patching import ApplyResult, apply_patch, revert_patch
+from agentless.validate.patching import ApplyResult, apply_patch
 from agentless.validate.recipes import Edit, Recipe, auto_recipe, recipe_for
 from agentless.validate.sandbox import Fixture, Sandbox, SandboxResult
 from agentless.validate.testrun import TestCommand, TestRun, command_for_task, run_tests
@@ -72,7 +72,6 @@ __all__ = [
     "instance_report",
     "parse_eval_script",
     "recipe_for",
-    "revert_patch",
     "run_regression",
     "run_reproduction",
     "run_test_files",

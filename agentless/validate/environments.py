@@ -44,7 +44,7 @@ from typing import IO
 
 from agentless.errors import EnvironmentBuildError, RepoError
 from agentless.repo.locks import file_lock
-from agentless.repo.workspace import exclude_missing, missing_paths
+from agentless.repo.workspace import exclude_missing, missing_paths, safe_component
 from agentless.validate import procs
 from agentless.validate.interpreters import find_python
 from agentless.validate.recipes import BUILD_INPUTS, Recipe
@@ -78,7 +78,7 @@ class EnvSpec:
 
     @property
     def name(self) -> str:
-        safe_key = re.sub(r"[^A-Za-z0-9_.-]+", "-", self.key)[:40] or "default"
+        safe_key = safe_component(self.key, "default")[:40]
         return f"{safe_key}-py{self.recipe.python}-{self.recipe.digest()}"
 
     @property

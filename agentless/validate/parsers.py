@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from enum import Enum
 
-from agentless.errors import ValidationError
+from agentless.errors import ValidationError, lookup
 
 
 class TestStatus(str, Enum):
@@ -301,11 +301,7 @@ def get_parser(name: str) -> LogParser:
     """Look a parser up by name: ``pytest``, ``django``..., or a dataset's ``parse_log_<x>``."""
     key = name.removeprefix("parse_log_")
     key = _DATASET_ALIASES.get(key, key)
-    try:
-        return PARSERS[key]
-    except KeyError:
-        known = ", ".join(sorted(PARSERS))
-        raise ValidationError(f"unknown log parser {name!r}; known parsers: {known}") from None
+    return lookup(PARSERS, key, "log parser", error=ValidationError)
 
 
 _RAN_SIGNS = (

@@ -82,14 +82,3 @@ def apply_patch(
                     return ApplyResult(True, f"patch --fuzz={fuzz}", out)
             messages.append(f"patch --fuzz={fuzz}: {out}")
     return ApplyResult(False, "", "\n".join(messages)[-4000:])
-
-
-def revert_patch(worktree: Path, patch: str) -> bool:
-    """Undo ``patch`` (as applied by ``git apply``); True when the tree is back."""
-    if not patch.strip():
-        return True
-    with _patch_file(patch) as path:
-        ok, _ = _run([*GIT_APPLY, "--reverse", path], worktree)
-        if not ok:
-            ok, _ = _run([*GIT_APPLY_RECOUNT, "--reverse", path], worktree)
-    return ok

@@ -34,12 +34,11 @@ INIT_SCRIPT = Path(__file__).with_name("_sandbox_init.py")
 
 # Variables passed through to untrusted commands; everything else is dropped.
 _PASS_THROUGH = ("PATH", "TZ", "TERM", "SOURCE_DATE_EPOCH")
-# Names that must never reach a child, even when a caller passes them explicitly.
-SECRET_NAME = re.compile(
-    r"(KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION|PROXY)", re.IGNORECASE
-)
-# For installs the registry may need proxy settings; credentials still never pass.
-_BUILD_SECRET = re.compile(r"(API_KEY|TOKEN|SECRET|PASSW|CREDENTIAL)", re.IGNORECASE)
+# Names of variables that carry credentials: they reach no child process, not even when a
+# caller passes them explicitly.
+CREDENTIAL_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION)", re.I)
+# Untrusted commands also lose proxy settings; installs keep them (the registry may need them).
+_PROXY_NAME = re.compile("PROXY", re.I)
 _BUILD_DROPPED = ("PYTHONPATH", "PYTHONHOME", "PIP_REQUIRE_VIRTUALENV", "PIP_USER")
 
 
@@ -58,7 +57,7 @@ def scrub_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env.setdefault("PATH", os.defpath)
     env.update({"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8"})
     for name, value in (extra or {}).items():
-        if SECRET_NAME.search(name):
+        if CREDENTIAL_NAME.search(name) or _PROXY_NAME.search(name):
             log.debug("sandbox: dropped variable %s", name)
             continue
         env[name] = value
@@ -68,7 +67,7 @@ def scrub_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 def build_environment(venv: Path | None = None) -> dict[str, str]:
     """The environment of an install step: the caller's, minus credentials and Python
     overrides, with ``venv`` (when given) first on PATH."""
-    env = {k: v for k, v in os.environ.items() if not _BUILD_SECRET.search(k)}
+    env = {k: v for k, v in os.environ.items() if not CREDENTIAL_NAME.search(k)}
     for name in _BUILD_DROPPED:
         env.pop(name, None)
     if venv is not None:

@@ -14,11 +14,15 @@ not graded).
 
 from __future__ import annotations
 
+import codecs
+import io
 import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from unidiff import PatchSet, UnidiffParseError
 
 from agentless.validate.environments import Environment
 from agentless.validate.recipes import Recipe
@@ -40,8 +44,8 @@ _SERVE_HTTPBIN = (
 DATA_SUFFIXES = (
     ".json", ".png", ".csv", ".txt", ".md", ".jpg", ".jpeg", ".pkl", ".yml", ".yaml", ".toml",
 )  # fmt: skip
-_DIFF_PATH = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.M)
-_OLD_PATH = re.compile(r"--- a/(\S+)$")
+_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@(.*)$", re.S)
+_HUNK_LINE_KINDS = (" ", "\n", "-", "+", "\\")
 _SHELL_CHARS = set("();<>|&")
 _SHELL_EXPANSION = re.compile(r"[$`*?~{}]")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -90,24 +94,64 @@ def parse_command(line: str) -> TestCommand:
     return TestCommand(tuple(tokens), env)
 
 
+def patch_files(patch: str) -> list[tuple[str | None, str | None]]:
+    """``(old path, new path)`` of each file a git diff changes, read by ``unidiff``;
+    ``None`` for the side that does not exist (an added or a deleted file). A diff whose hunk
+    line counts are wrong is read as ``git apply --recount`` reads it; one that is no diff
+    at all names no files."""
+    for text in (patch, _recounted(patch)):
+        try:
+            files = PatchSet(text)
+        except UnidiffParseError:
+            continue
+        return [(_side(f.source_file, "a/"), _side(f.target_file, "b/")) for f in files]
+    return []
+
+
+def _recounted(patch: str) -> str:
+    """``patch`` with each hunk header's counts taken from its body, by git's rule: a hunk
+    runs while its lines start with a space, ``-``, ``+`` or a backslash, or are empty."""
+    lines = io.StringIO(patch).readlines()  # split at "\n" only, as unidiff splits
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        header = _HUNK_HEADER.match(lines[i])
+        if not header:
+            out.append(lines[i])
+            i += 1
+            continue
+        end = i + 1
+        while end < len(lines) and lines[end][:1] in _HUNK_LINE_KINDS:
+            end += 1
+        kinds = [line[:1] for line in lines[i + 1 : end]]
+        old = sum(kind in " \n-" for kind in kinds)
+        new = sum(kind in " \n+" for kind in kinds)
+        old_start, new_start, rest = header.groups()
+        out.append(f"@@ -{old_start},{old} +{new_start},{new} @@{rest}")
+        out.extend(lines[i + 1 : end])
+        i = end
+    return "".join(out)
+
+
+def _side(name: str, prefix: str) -> str | None:
+    if name == "/dev/null":
+        return None
+    if name.startswith('"') and name.endswith('"'):
+        # git quotes names with unusual bytes C-style: "a/t\303\251st.py"
+        raw = codecs.escape_decode(name[1:-1].encode("ascii", "backslashreplace"))[0]
+        name = raw.decode("utf-8", "surrogateescape")
+    return name.removeprefix(prefix)
+
+
 def files_in_patch(patch: str) -> list[str]:
-    """The paths a unified diff touches (new side), in order, without repeats."""
-    paths = [match.group(2) for match in _DIFF_PATH.finditer(patch)]
-    return list(dict.fromkeys(paths))
+    """The paths a git diff touches (the new side; a deleted file's old path), in order,
+    without repeats."""
+    return list(dict.fromkeys(path for old, new in patch_files(patch) if (path := new or old)))
 
 
 def files_before_patch(patch: str) -> list[str]:
-    """The existing files a unified diff changes (its headers' ``--- a/`` paths), in order."""
-    paths: list[str] = []
-    in_header = False
-    for line in patch.splitlines():
-        if line.startswith("diff --git "):
-            in_header = True
-        elif line.startswith("@@"):
-            in_header = False
-        elif in_header and (match := _OLD_PATH.match(line)):
-            paths.append(match.group(1))
-    return list(dict.fromkeys(paths))
+    """The existing files a git diff changes (the old side of its file headers), in order."""
+    return list(dict.fromkeys(old for old, _ in patch_files(patch) if old))
 
 
 def touched_test_files(test_patch: str) -> list[str]:

@@ -18,13 +18,13 @@ from __future__ import annotations
 import ast
 import contextlib
 import os
-import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from agentless.repo.filetree import NOT_PROJECT_DIRS, is_test_file
 from agentless.validate.environments import Environment
 from agentless.validate.parsers import StatusMap, TestStatus, get_parser, suite_ran
 from agentless.validate.patching import apply_patch
@@ -32,26 +32,17 @@ from agentless.validate.sandbox import Sandbox
 from agentless.validate.testrun import (
     TestCommand,
     build_test_command,
-    files_in_patch,
     marked_output,
+    patch_files,
     run_tests,
 )
 
-_SKIP_DIRS = {".git", ".hg", ".tox", ".nox", ".venv", "venv", "node_modules", "build", "dist"}
-_TEST_FILE = re.compile(r"(^test_.*|.*_test)\.py$")
+# Test files under build outputs are copies of the real ones.
+_SKIP_DIRS = NOT_PROJECT_DIRS | {"build", "dist"}
 _OK = {TestStatus.PASSED.value, TestStatus.XFAIL.value}
-_DIFF_OLD_NEW = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.M)
 
 
 # --- finding relevant tests ------------------------------------------------------------------
-
-
-def is_test_file(path: str) -> bool:
-    """``test_x.py`` / ``x_test.py`` anywhere, or any ``.py`` under a ``tests`` folder."""
-    parts = Path(path).parts
-    if not path.endswith(".py") or Path(path).name == "conftest.py":
-        return False
-    return bool(_TEST_FILE.match(parts[-1])) or any(p in ("tests", "test") for p in parts[:-1])
 
 
 def module_names(path: str) -> set[str]:
@@ -159,13 +150,10 @@ def patched(workspace_path: Path, patch: str) -> Iterator[tuple[bool, str]]:
     every file the patch names is back to its former bytes (or gone, if it was new)."""
     root = Path(workspace_path)
     saved: dict[Path, bytes | None] = {}
-    for match in _DIFF_OLD_NEW.finditer(patch):
-        for rel in match.groups():
+    for sides in patch_files(patch):
+        for rel in filter(None, sides):
             path = root / rel
-            saved[path] = path.read_bytes() if path.is_file() else None
-    for rel in files_in_patch(patch):
-        path = root / rel
-        saved.setdefault(path, path.read_bytes() if path.is_file() else None)
+            saved.setdefault(path, path.read_bytes() if path.is_file() else None)
     result = apply_patch(root, patch)
     try:
         yield result.applied, result.message
