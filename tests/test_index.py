@@ -262,3 +262,27 @@ def test_a_failing_helper_leaves_its_work_to_this_process(tmp_path, monkeypatch,
     assert parallel.files == serial.files
     assert parallel.source_paths() == serial.source_paths()
     assert "index helper failed" in caplog.text
+
+
+def test_vendored_copies_nested_in_a_package_stay_out(tmp_path):
+    # requests ships urllib3 and chardet under requests/packages/; they took top-5 slots.
+    files = {
+        "requests/__init__.py": "",
+        "requests/models.py": "def prepare_body(data):\n    return data\n",
+        "requests/packages/__init__.py": "",
+        "requests/packages/urllib3/poolmanager.py": "def prepare_body_chunk():\n    pass\n",
+        "lib/extern/ply/lex.py": "def lex():\n    pass\n",
+        "packages/app/main.py": "def run():\n    pass\n",
+    }
+    root = tmp_path / "repo"
+    (sha,) = make_repo(root, files)
+    index = build_index(root / ".git", sha)
+    assert sorted(index.files) == [
+        "packages/app/main.py",
+        "requests/__init__.py",
+        "requests/models.py",
+    ]
+    assert index.excluded["vendored"] == 3
+    kept = build(root, sha, include_vendored=("requests/packages/",))
+    assert "requests/packages/urllib3/poolmanager.py" in kept.files
+    assert "lib/extern/ply/lex.py" not in kept.files

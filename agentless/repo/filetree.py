@@ -101,9 +101,20 @@ def tree_id(git_dir: Path, commit: str) -> str:
     return proc.stdout.decode().strip()
 
 
-def is_vendored(path: str) -> bool:
-    """True for paths inside vendored or build folders."""
-    return any(part in VENDORED_DIRS for part in path.split("/")[:-1])
+# Names that hold copies of other projects when they sit inside a package
+# (``requests/packages/urllib3``, ``astropy/extern/ply``, ``sklearn/externals``); at the top
+# of a tree (a monorepo's ``packages/``) they are the project's own code.
+NESTED_VENDORED_DIRS = _words("packages extern externals")
+
+
+def is_vendored(path: str, keep: tuple[str, ...] = ()) -> bool:
+    """True for paths inside vendored or build folders, unless under a ``keep`` prefix."""
+    if keep and path.startswith(keep):
+        return False
+    folders = path.split("/")[:-1]
+    if any(part in VENDORED_DIRS for part in folders):
+        return True
+    return any(part in NESTED_VENDORED_DIRS for part in folders[1:])
 
 
 def is_test_file(path: str) -> bool:
@@ -133,13 +144,13 @@ def role_of(file: TreeFile) -> FileRole:
     return "test" if is_test_path(file.path) else "source"
 
 
-def excluded_reason(file: TreeFile, max_bytes: int) -> str:
+def excluded_reason(file: TreeFile, max_bytes: int, keep_vendored: tuple[str, ...] = ()) -> str:
     """Why ``file`` stays out of the index before reading it ('' = keep)."""
     if file.size < 0:
         return "missing"
     if file.suffix in BINARY_SUFFIXES:
         return "binary"
-    if is_vendored(file.path):
+    if is_vendored(file.path, keep_vendored):
         return "vendored"
     if _MINIFIED.search(file.path):
         return "generated"

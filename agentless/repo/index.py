@@ -47,10 +47,12 @@ INDEX_VERSION = 1
 
 @dataclass(frozen=True)
 class IndexOptions:
-    """What goes into the index; the first two fields are part of the cache key."""
+    """What goes into the index; the first three fields are part of the cache key."""
 
     max_file_bytes: int = 1_000_000
     include_tests: bool = False
+    include_vendored: tuple[str, ...] = ()
+    """Path prefixes kept although they look vendored (e.g. ``("requests/packages/",)``)."""
     workers: int = 2
     parallel_min_bytes: int = 2_000_000
     """Below this many bytes to scan, helper processes cost more than they save."""
@@ -58,6 +60,8 @@ class IndexOptions:
     def cache_tag(self) -> str:
         """A short digest of the options that change the index's content."""
         key = f"{self.max_file_bytes}:{self.include_tests}"
+        if self.include_vendored:
+            key += ":" + ",".join(self.include_vendored)
         return hashlib.sha1(key.encode()).hexdigest()[:8]
 
 
@@ -295,7 +299,7 @@ def _classify(
     kept: list[tuple[TreeFile, FileRole]] = []
     excluded: dict[str, int] = {}
     for file in tree:
-        reason = excluded_reason(file, options.max_file_bytes)
+        reason = excluded_reason(file, options.max_file_bytes, options.include_vendored)
         if reason:
             excluded[reason] = excluded.get(reason, 0) + 1
         else:
