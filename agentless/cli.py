@@ -898,7 +898,8 @@ def _print_summary(result: Any, run_dir: Path, task_dir: Path) -> None:
     for step in result.selection_steps:
         click.echo(f"  - {step}")
     for c in result.candidates:
-        click.echo(f"  #{c['index']} (locations {c['location_set']}): {c['reason']}")
+        second = f", second try of #{c['parent']}" if c.get("parent") is not None else ""
+        click.echo(f"  #{c['index']} (locations {c['location_set']}{second}): {c['reason']}")
     for note in result.notes:
         click.echo(f"  note: {note}")
     for stage, spent in sorted(result.usage_by_stage.items()):
