@@ -101,6 +101,12 @@ class LocalizeConfig(_Frozen):
         description="Ask the model for files only when the repository has more source files "
         "than this (fewer are all kept, in retrieval order); 0 = always ask.",
     )
+    ask_lines_over: int = Field(
+        default=0,
+        ge=0,
+        description="Ask the model for edit lines only when the located elements span more "
+        "lines than this (shorter ones are the location set as they are); 0 = always ask.",
+    )
     file_samples: int = Field(default=1, ge=1)
     element_samples: int = Field(default=1, ge=1)
     window_samples: int = Field(default=4, ge=1, description="Location sets for repair.")
@@ -138,6 +144,20 @@ class RepairConfig(_Frozen):
         description="Most prompt tokens of a repair request: code windows beyond it are left "
         "out, from the last; unset = no limit.",
     )
+    feedback_candidates: int = Field(
+        default=2,
+        ge=0,
+        description="When no candidate both breaks no test and shows the issue fixed, this "
+        "many of the most promising get one more try carrying their test output (0 = none).",
+    )
+    feedback_temperature: float = Field(
+        default=0.7,
+        description="Temperature of those second tries: at 0 a small model tends to resend "
+        "the code it was told is wrong.",
+    )
+    feedback_output_chars: int = Field(
+        default=3000, ge=200, description="Test output quoted in a second try, at most."
+    )
 
 
 class ValidateConfig(_Frozen):
@@ -154,6 +174,12 @@ class ValidateConfig(_Frozen):
     )
     regression: bool = Field(default=True)
     reproduction: bool = Field(default=True)
+    reproduction_if_tests_fail: bool = Field(
+        default=True,
+        description="Write the reproduction script even when tests fail on the original code "
+        "(false: the tests run first, and their failures stand as the evidence of a fix; a "
+        "model call and a run per candidate saved).",
+    )
     use_bwrap: bool = Field(
         default=True, description="Use bubblewrap (read-only system view) when installed."
     )

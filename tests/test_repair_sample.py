@@ -110,3 +110,21 @@ def test_a_prompt_the_model_refuses_as_too_long_is_a_recorded_failure() -> None:
         [sample] = generate_repairs(fast_model(srv), "median is wrong", FILES, LOCATIONS, config)
     assert sample.patch == ""
     assert sample.failures[0].startswith("not sent:")
+
+
+def test_a_reply_copying_the_format_illustration_is_told_so_with_one_instruction() -> None:
+    copied = (
+        "stats/core.py\n```python\n<<<<<<< SEARCH\n    total = price * count\n=======\n"
+        "    total = price * count * 2\n>>>>>>> REPLACE\n```\n"
+    )
+    with ScriptedServer() as srv:
+        srv.on("could not be applied", GOOD)
+        srv.on("# Issue", copied)
+        config = RepairConfig(samples=1, reflections=1)
+        [sample] = generate_repairs(fast_model(srv), "median is wrong", FILES, LOCATIONS, config)
+        reflect = srv.chat_requests[-1].messages[-1]["content"]
+    assert sample.ok
+    assert "copies the format illustration's code (`total = price * count`)" in reflect
+    # One instruction to act on, said once: the engine's, not a second wording of it.
+    assert reflect.count("Resend only the edits that failed") == 1
+    assert "Write the corrected edits" not in reflect
