@@ -278,15 +278,19 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "prompt_token_budget": 2500,
             "context_margin": 5,
             "max_retries": 1,
-            "reply_tokens": 384,
+            "reply_tokens": 256,
+            # Elements this short are shown whole to repair whatever lines were named.
+            "ask_lines_over": 60,
         },
         "repair": {
             "samples": 4,
-            "max_tokens": 768,
+            "max_tokens": 512,
             "context_margin": 5,
             "prompt_token_budget": 3000,
+            "feedback_candidates": 2,
+            "feedback_output_chars": 1500,
         },
-        "validate": {"script_timeout": 120.0},
+        "validate": {"script_timeout": 120.0, "reproduction_if_tests_fail": False},
     },
 }
 
