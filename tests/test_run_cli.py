@@ -4,6 +4,7 @@ re-run's summary, rows without a problem statement."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -112,3 +113,14 @@ def test_a_row_with_an_empty_problem_statement_is_an_error(tmp_path: Path) -> No
     result = CliRunner().invoke(main, ["run", str(dataset), "--dry-run"], env=NO_MODEL)
     assert result.exit_code == 2
     assert "a__b-1: problem_statement is empty" in result.output
+
+
+def test_run_help_names_every_setting_the_readme_says_shortens_a_stage() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    table = readme.split("**What shortens each stage**", 1)[1].split("\n\n", 2)[1]
+    keys = {key for key in re.findall(r"`([a-z_]+\.[a-z_]+)", table)}
+    assert {"localize.ask_lines_over", "repair.feedback_candidates"} <= keys
+    shown = CliRunner().invoke(main, ["run", "--help"], env=NO_MODEL).output
+    words = " ".join(shown.split())
+    missing = [k for k in sorted(keys) if k not in words and k.split(".")[1] not in words]
+    assert missing == []
