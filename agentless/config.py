@@ -176,9 +176,9 @@ class ValidateConfig(_Frozen):
     reproduction: bool = Field(default=True)
     reproduction_if_tests_fail: bool = Field(
         default=True,
-        description="Write the reproduction script even when tests fail on the original code "
-        "(false: the tests run first, and their failures stand as the evidence of a fix; a "
-        "model call and a run per candidate saved).",
+        description="Write the reproduction script even when the task's test command fails "
+        "on the original code (false: that command runs first, and its failures stand as the "
+        "evidence of a fix; a model call and a run per candidate saved).",
     )
     use_bwrap: bool = Field(
         default=True, description="Use bubblewrap (read-only system view) when installed."

@@ -374,7 +374,13 @@ class _Checker:
     ) -> dict[str, PatchChecks] | None:
         settings, task = self.config.validate_, self.task
         tests = bool(task.test_cmd or settings.regression)
-        tests_first = tests and settings.reproduction and not settings.reproduction_if_tests_fail
+        # Only the task's own command: regression tests found near the edit may fail for
+        # reasons that have nothing to do with the issue.
+        tests_first = (
+            bool(task.test_cmd)
+            and settings.reproduction
+            and not settings.reproduction_if_tests_fail
+        )
         if self.script is None and not tests_first:
             self.script = self._write_script()
         if not (tests or self.script):
