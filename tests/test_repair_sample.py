@@ -128,3 +128,13 @@ def test_a_reply_copying_the_format_illustration_is_told_so_with_one_instruction
     # One instruction to act on, said once: the engine's, not a second wording of it.
     assert reflect.count("Resend only the edits that failed") == 1
     assert "Write the corrected edits" not in reflect
+
+
+def test_a_reflection_repeating_the_reply_but_for_whitespace_is_a_repeat_too() -> None:
+    with ScriptedServer() as srv:
+        srv.on("could not be applied", "\n" + BAD.replace("\n", "  \n") + "\n\n")
+        srv.on("# Issue", BAD)
+        config = RepairConfig(samples=1, reflections=3)
+        [sample] = generate_repairs(fast_model(srv), "median is wrong", FILES, LOCATIONS, config)
+    assert len(srv.chat_requests) == 2
+    assert sample.failures[-1].startswith("the reflection repeated the failed reply")

@@ -170,7 +170,7 @@ def apply_with_reflection(
             max_tokens=config.max_tokens,
             stage="repair.reflect",
         )
-        if follow_up[0].text == replies[-1]:
+        if _same_text(follow_up[0].text, replies[-1]):
             failures.append("the reflection repeated the failed reply; reflections stopped")
             conversation.pop()
             break
@@ -179,6 +179,11 @@ def apply_with_reflection(
     new_files = _changed(files, current)
     patch = render_diff(files, new_files) if new_files else ""
     return RepairSample(0, 0, replies, patch, new_files, applied, failures, conversation)
+
+
+def _same_text(a: str, b: str) -> bool:
+    """The same reply but for whitespace (a model resending its reply re-spaces it at most)."""
+    return a.split() == b.split()
 
 
 @functools.cache
