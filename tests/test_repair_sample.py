@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from agentless.config import RepairConfig
 from agentless.model import OpenAICompatibleModel
-from agentless.repair.sample import generate_repairs
+from agentless.repair.context import Window
+from agentless.repair.sample import generate_repairs, repair_messages
 from agentless.testing.server import ScriptedServer
 
 CODE = "def median(values):\n    ordered = sorted(values)\n    return ordered[len(ordered) // 2]\n"
@@ -138,3 +139,14 @@ def test_a_reflection_repeating_the_reply_but_for_whitespace_is_a_repeat_too() -
         [sample] = generate_repairs(fast_model(srv), "median is wrong", FILES, LOCATIONS, config)
     assert len(srv.chat_requests) == 2
     assert sample.failures[-1].startswith("the reflection repeated the failed reply")
+
+
+def test_the_prompt_names_the_real_paths_to_write_edits_under() -> None:
+    # Qwen2.5-Coder-1.5B wrote `### path/to/file.py` (the format description's placeholder).
+    windows = [
+        Window("a/b.py", 1, 2, "x = 1"),
+        Window("a/b.py", 5, 6, "y"),
+        Window("c.py", 1, 1, "z"),
+    ]
+    task = repair_messages("bug", windows, "diff")[-1]["content"]
+    assert task.rstrip().endswith("as in its ### heading (a/b.py, c.py).")
