@@ -279,8 +279,6 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "context_margin": 5,
             "max_retries": 1,
             "reply_tokens": 256,
-            # Elements this short are shown whole to repair whatever lines were named.
-            "ask_lines_over": 60,
         },
         "repair": {
             "samples": 4,
