@@ -805,11 +805,16 @@ def run_command(
     --profile local sets all of them for a small model on CPU):
       localize  localize.prompt_token_budget (tokens per prompt: the largest lever),
                 localize.top_files, localize.retrieval_top_k, localize.reply_tokens,
-                --locations (= localize.window_samples, one repair prompt each)
+                localize.ask_files_over / ask_lines_over (no files / lines call for a
+                small repository / short elements), --locations (=
+                localize.window_samples, one repair prompt each)
       repair    --samples (= repair.samples), repair.max_tokens, repair.reflections,
-                repair.prompt_token_budget, repair.context_margin
+                repair.prompt_token_budget, repair.context_margin,
+                repair.feedback_candidates (second tries with test output; 0 = none),
+                repair.feedback_output_chars
       validate  validate.script_timeout, validate.reproduction = false (no script
-                to write), validate.regression = false
+                to write), validate.reproduction_if_tests_fail = false (failing
+                tests stand in for the script), validate.regression = false
       every call  model.max_tokens, model.context_window (cuts replies to fit)
     """
     from agentless import runner
@@ -925,7 +930,8 @@ def _print_summary(result: TaskResult, run_dir: Path, task_dir: Path) -> None:
     for step in result.selection_steps:
         click.echo(f"  - {step}")
     for c in result.candidates:
-        click.echo(f"  #{c.index} (locations {c.location_set}): {c.reason}")
+        second = f", second try of #{c.parent}" if c.parent is not None else ""
+        click.echo(f"  #{c.index} (locations {c.location_set}{second}): {c.reason}")
     for note in result.notes:
         click.echo(f"  note: {note}")
     for stage, spent in sorted(result.usage_by_stage.items()):

@@ -103,6 +103,12 @@ class LocalizeConfig(_Frozen):
         description="Ask the model for files only when the repository has more source files "
         "than this (fewer are all kept, in retrieval order); 0 = always ask.",
     )
+    ask_lines_over: int = Field(
+        default=0,
+        ge=0,
+        description="Ask the model for edit lines only when the located elements span more "
+        "lines than this (shorter ones are the location set as they are); 0 = always ask.",
+    )
     file_samples: int = Field(default=1, ge=1)
     element_samples: int = Field(default=1, ge=1)
     window_samples: int = Field(default=4, ge=1, description="Location sets for repair.")
@@ -140,6 +146,20 @@ class RepairConfig(_Frozen):
         description="Most prompt tokens of a repair request: code windows beyond it are left "
         "out, from the last; unset = no limit.",
     )
+    feedback_candidates: int = Field(
+        default=2,
+        ge=0,
+        description="When no candidate both breaks no test and shows the issue fixed, this "
+        "many of the most promising get one more try carrying their test output (0 = none).",
+    )
+    feedback_temperature: float = Field(
+        default=0.7,
+        description="Temperature of those second tries: at 0 a small model tends to resend "
+        "the code it was told is wrong.",
+    )
+    feedback_output_chars: int = Field(
+        default=3000, ge=200, description="Test output quoted in a second try, at most."
+    )
 
 
 class ValidateConfig(_Frozen):
@@ -156,6 +176,12 @@ class ValidateConfig(_Frozen):
     )
     regression: bool = Field(default=True)
     reproduction: bool = Field(default=True)
+    reproduction_if_tests_fail: bool = Field(
+        default=True,
+        description="Write the reproduction script even when the task's test command fails "
+        "on the original code (false: that command runs first, and its failures stand as the "
+        "evidence of a fix; a model call and a run per candidate saved).",
+    )
     use_bwrap: bool = Field(
         default=True, description="Use bubblewrap (read-only system view) when installed."
     )
@@ -254,15 +280,17 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "prompt_token_budget": 2500,
             "context_margin": 5,
             "max_retries": 1,
-            "reply_tokens": 384,
+            "reply_tokens": 256,
         },
         "repair": {
             "samples": 4,
-            "max_tokens": 768,
+            "max_tokens": 512,
             "context_margin": 5,
             "prompt_token_budget": 3000,
+            "feedback_candidates": 2,
+            "feedback_output_chars": 1500,
         },
-        "validate": {"script_timeout": 120.0},
+        "validate": {"script_timeout": 120.0, "reproduction_if_tests_fail": False},
     },
 }
 

@@ -28,11 +28,20 @@ from agentless.errors import RepoError, ValidationError
 from agentless.localize import Localization, localize_task
 from agentless.model import Completion, Message, Model, Usage
 from agentless.repair.context import code_windows
+from agentless.repair.feedback import TestReport, repair_after_tests
 from agentless.repair.reproduce import write_reproduction
 from agentless.repair.sample import RepairSample, generate_repairs
 from agentless.repo.index import RepoIndex, index_for
 from agentless.repo.workspace import Workspace, default_cache_dir
-from agentless.select import Candidate, Selection, Verdict, filter_candidates, select
+from agentless.select import (
+    Candidate,
+    Selection,
+    Verdict,
+    filter_candidates,
+    patch_key,
+    second_try_targets,
+    select,
+)
 from agentless.tasks import Task
 from agentless.validate.candidates import (
     PatchChecks,
@@ -120,6 +129,8 @@ class CandidateRecord:
     regression_failures: int | None = None
     broken_tests: tuple[str, ...] = ()
     tests_fixed: int | None = None
+    still_failing: tuple[str, ...] = ()
+    parent: int | None = None
     reproduction_passed: bool | None = None
     edit_failures: tuple[str, ...] = ()
     replies: tuple[str, ...] = ()
@@ -128,7 +139,7 @@ class CandidateRecord:
         """A JSON-ready mapping (tuples as lists, the verdict by value)."""
         data = dataclasses.asdict(self)
         data["verdict"] = self.verdict.value
-        for name in ("broken_tests", "edit_failures", "replies"):
+        for name in ("broken_tests", "still_failing", "edit_failures", "replies"):
             data[name] = list(data[name])
         return data
 
@@ -149,6 +160,8 @@ class CandidateRecord:
             regression_failures=data.get("regression_failures"),
             broken_tests=tuple(data.get("broken_tests", ())),
             tests_fixed=data.get("tests_fixed"),
+            still_failing=tuple(data.get("still_failing", ())),
+            parent=data.get("parent"),
             reproduction_passed=data.get("reproduction_passed"),
             edit_failures=tuple(data.get("edit_failures", ())),
             replies=tuple(data.get("replies", ())),
@@ -306,27 +319,33 @@ def run_task(
             metered, task.problem_statement, files, located.location_sets, config.repair
         )
     candidates = [_candidate(n, sample, files, index) for n, sample in enumerate(samples)]
-    notes: list[str] = []
-    usable = filter_candidates(candidates)
-    if validate and usable:
-        log.info(
-            "%s: validating %d distinct patch(es)", task.instance_id, len({c.key for c in usable})
-        )
-        journal.stage("validate", f"{len({c.key for c in usable})} distinct patch(es)")
+    checker = _Checker(task, commit, files, located, metered, config, services, journal)
+    if validate and filter_candidates(candidates):
         with timer("validate"):
-            try:
-                notes = _validate(
-                    task, commit, candidates, files, located, metered, config, services, journal
-                )
-            except (ValidationError, RepoError) as exc:
-                # Infrastructure, not a verdict on the patches: select by vote alone, say so.
-                log.warning("%s: validation unavailable: %s", task.instance_id, exc)
-                notes = [f"validation unavailable (infrastructure): {exc}"]
+            checker.check(candidates)
+        targets = second_try_targets(candidates, config.repair.feedback_candidates)
+        if targets and checker.available:
+            journal.stage("repair", f"second try of {len(targets)} candidate(s), with test output")
+            with timer("feedback"):
+                more = _second_tries(targets, samples, files, checker, metered, config)
+            fresh = [_candidate(len(samples) + n, s, files, index) for n, s in enumerate(more)]
+            for candidate, target in zip(fresh, targets, strict=True):
+                candidate.parent = target.index
+                if candidate.new_files and patch_key(candidate) == target.key:
+                    # The same patch again must not count as a second vote for it.
+                    candidate.problem = f"the second try gives #{target.index}'s patch again"
+            samples += more
+            candidates += fresh
+            if filter_candidates(fresh):
+                with timer("validate.feedback"):
+                    checker.check(fresh)
     journal.stage("select")
-    # A user's own repository gets no patch that breaks its passing tests (see select.py).
-    selection = select(candidates, allow_breaking=task.kind != "local")
+    # A user's own repository gets no patch that breaks its passing tests, nor one that no
+    # check shows fixing anything when a check could have (see select.py).
+    local = task.kind == "local"
+    selection = select(candidates, allow_breaking=not local, require_evidence=local)
     log.info("%s: %s", task.instance_id, selection.steps[-1])
-    return _result(task, metered, located, samples, selection, timer.seconds, notes)
+    return _result(task, metered, located, samples, selection, timer.seconds, checker.notes)
 
 
 def _located_files(index: RepoIndex, located: Localization) -> dict[str, str]:
@@ -350,43 +369,160 @@ def _candidate(
     )
 
 
-def _validate(
-    task: Task,
-    commit: str,
-    candidates: list[Candidate],
+class _Checker:
+    """Validates candidates for one task, once per distinct patch, copying the verdicts onto
+    them; the reproduction script is written once and kept for later rounds."""
+
+    def __init__(
+        self,
+        task: Task,
+        commit: str,
+        files: Mapping[str, str],
+        located: Localization,
+        model: Model,
+        config: Config,
+        services: Services,
+        journal: Journal,
+    ) -> None:
+        self.task, self.commit, self.files, self.located = task, commit, files, located
+        self.model, self.config, self.services, self.journal = model, config, services, journal
+        self.script: str | None = None
+        self.checks: dict[str, PatchChecks] = {}
+        self.notes: list[str] = []
+        self.available = True
+
+    def check(self, candidates: Sequence[Candidate]) -> None:
+        """Validate the usable ones among ``candidates``; infrastructure trouble is a note
+        (selection then votes without verdicts), not an exception."""
+        usable = [c for c in candidates if c.kept]
+        # The earliest sample's text per key; a patch validated in an earlier round is not
+        # run again.
+        patches = {c.key: c.patch for c in reversed(usable) if c.key not in self.checks}
+        if patches:
+            log.info("%s: validating %d distinct patch(es)", self.task.instance_id, len(patches))
+            self.journal.stage("validate", f"{len(patches)} distinct patch(es)")
+            try:
+                checks = self._checks(patches, sorted({p for c in usable for p in c.new_files}))
+            except (ValidationError, RepoError) as exc:
+                log.warning("%s: validation unavailable: %s", self.task.instance_id, exc)
+                self.available = False
+                self._note(f"validation unavailable (infrastructure): {exc}")
+                return
+            if checks is None:
+                self.available = False
+                self._note(
+                    "no validator to run (no test command, regression tests or reproduction)"
+                )
+                return
+            self.checks.update(checks)
+            for note in sorted({note for result in checks.values() for note in result.notes}):
+                self._note(note)
+        for candidate in usable:
+            result = self.checks[candidate.key]
+            candidate.regression_failures = result.regression_failures
+            candidate.broken_tests = result.broken
+            candidate.tests_fixed = result.fixed
+            candidate.still_failing = result.still_failing
+            candidate.reproduction_passed = result.reproduction_passed
+
+    def report(self, candidate: Candidate) -> TestReport:
+        """What the checks found about ``candidate``, for its second try."""
+        result = self.checks.get(candidate.key, PatchChecks())
+        return TestReport(
+            broken=result.broken,
+            still_failing=result.still_failing,
+            fixed=result.fixed_tests,
+            test_output=result.test_output,
+            reproduction_script=self.script or "",
+            reproduction_output=result.reproduction_output,
+        )
+
+    def _note(self, note: str) -> None:
+        if note not in self.notes:
+            self.notes.append(note)
+
+    def _checks(
+        self, patches: Mapping[str, str], edited: Sequence[str]
+    ) -> dict[str, PatchChecks] | None:
+        settings, task = self.config.validate_, self.task
+        tests = bool(task.test_cmd or settings.regression)
+        # Only the task's own command: regression tests found near the edit may fail for
+        # reasons that have nothing to do with the issue.
+        tests_first = (
+            bool(task.test_cmd)
+            and settings.reproduction
+            and not settings.reproduction_if_tests_fail
+        )
+        if self.script is None and not tests_first:
+            self.script = self._write_script()
+        if not (tests or self.script):
+            return None
+        checks = self._run(patches, edited, self.script or "", tests=tests)
+        if self.script is None:  # tests first, and this is the first round
+            failing = any(c.still_failing or c.fixed for c in checks.values())
+            self.script = "" if failing else self._write_script()
+            if failing:
+                self._note("no reproduction script: tests fail on the original code")
+            elif self.script:
+                scripted = self._run(patches, edited, self.script, tests=False)
+                for key, result in scripted.items():
+                    checks[key] = _with_reproduction(checks[key], result)
+        return checks
+
+    def _write_script(self) -> str:
+        if not self.config.validate_.reproduction:
+            return ""
+        sets = self.located.location_sets
+        windows = code_windows(self.files, sets[0] if sets else {}, 5)
+        return write_reproduction(self.model, self.task.problem_statement, windows)
+
+    def _run(
+        self, patches: Mapping[str, str], edited: Sequence[str], script: str, *, tests: bool
+    ) -> dict[str, PatchChecks]:
+        """The verdicts of one validation pass, from the store when it ran before."""
+        config = self.config
+        if not tests:
+            settings = config.validate_.model_copy(update={"regression": False})
+            config = config.model_copy(update={"validate_": settings})
+        # A reproduction-only pass runs neither the task's command nor regression tests.
+        task = self.task if tests else self.task.model_copy(update={"test_cmd": ""})
+        key = _validation_key(task, self.commit, patches, edited, script, config)
+        saved = self.journal.recall("validate", key)
+        if saved is not None:
+            self.journal.stage("validate", "verdicts from the store (validated before)")
+            return {k: PatchChecks.from_dict(v) for k, v in saved.items()}
+        checks = _check(
+            task, self.commit, patches, edited, script, config, self.services, self.journal
+        )
+        self.journal.keep("validate", key, {k: dataclasses.asdict(v) for k, v in checks.items()})
+        return checks
+
+
+def _with_reproduction(tests: PatchChecks, scripted: PatchChecks) -> PatchChecks:
+    """The tests' verdict with the reproduction script's beside it."""
+    return dataclasses.replace(
+        tests,
+        reproduction_passed=scripted.reproduction_passed,
+        reproduction_output=scripted.reproduction_output,
+        notes=[*tests.notes, *(n for n in scripted.notes if n not in tests.notes)],
+    )
+
+
+def _second_tries(
+    targets: Sequence[Candidate],
+    samples: Sequence[RepairSample],
     files: Mapping[str, str],
-    located: Localization,
+    checker: _Checker,
     model: Model,
     config: Config,
-    services: Services,
-    journal: Journal,
-) -> list[str]:
-    """Run the validators once per distinct patch and copy the verdicts onto candidates."""
-    usable = [c for c in candidates if c.kept]
-    patches = {c.key: c.patch for c in reversed(usable)}  # earliest sample's text per key
-    edited = sorted({path for c in usable for path in c.new_files})
-    script = ""
-    if config.validate_.reproduction:
-        windows = code_windows(files, located.location_sets[0] if located.location_sets else {}, 5)
-        script = write_reproduction(model, task.problem_statement, windows)
-    if not (task.test_cmd or config.validate_.regression or script):
-        return ["no validator to run (no test command, regression tests or reproduction)"]
-    key = _validation_key(task, commit, patches, edited, script, config)
-    saved = journal.recall("validate", key)
-    if saved is not None:
-        journal.stage("validate", "verdicts from the store (validated before)")
-        checks = {k: PatchChecks.from_dict(v) for k, v in saved.items()}
-    else:
-        checks = _check(task, commit, patches, edited, script, config, services, journal)
-        journal.keep("validate", key, {k: dataclasses.asdict(v) for k, v in checks.items()})
-    notes = sorted({note for result in checks.values() for note in result.notes})
-    for candidate in usable:
-        result = checks[candidate.key]
-        candidate.regression_failures = result.regression_failures
-        candidate.broken_tests = result.broken
-        candidate.tests_fixed = result.fixed
-        candidate.reproduction_passed = result.reproduction_passed
-    return notes
+) -> list[RepairSample]:
+    """One follow-up per target, carrying what its checks printed."""
+    more = []
+    for target in targets:
+        log.info("second try of candidate #%d with its test output", target.index)
+        report = checker.report(target)
+        more.append(repair_after_tests(model, samples[target.index], files, report, config.repair))
+    return more
 
 
 def _check(
@@ -469,6 +605,8 @@ def _result(
             regression_failures=candidate.regression_failures,
             broken_tests=tuple(candidate.broken_tests),
             tests_fixed=candidate.tests_fixed,
+            still_failing=tuple(candidate.still_failing),
+            parent=candidate.parent,
             reproduction_passed=candidate.reproduction_passed,
             edit_failures=tuple(sample.failures),
             replies=tuple(sample.replies),

@@ -13,6 +13,13 @@ When every candidate that ran the tests breaks some, ``allow_breaking`` decides:
 policy for a user's own repository) chooses no patch, and the result names the least bad
 one; true (dataset rows, where an empty prediction helps nobody) keeps those that break the
 fewest, and the chosen candidate's reason says how many tests it breaks.
+
+*Evidence.* A candidate shows the issue fixed when it makes a failing test pass or passes a
+reproduction script that reports the issue on the original code. When such evidence was
+possible (some test failed before the patch, or the script reproduced the issue) and no
+survivor shows it, ``require_evidence`` (a user's own repository) chooses no patch rather
+than one that changes no test's outcome; otherwise the chosen candidate's reason says that
+nothing shows it fixes the issue.
 """
 
 from __future__ import annotations
@@ -39,6 +46,9 @@ class Candidate:
     reproduction_passed: bool | None = None
     broken_tests: tuple[str, ...] = ()
     tests_fixed: int | None = None
+    still_failing: tuple[str, ...] = ()
+    # The candidate this one is a second try of (its test output was sent back), if any.
+    parent: int | None = None
     kept: bool = True
     reason: str = ""
     key: str = ""
@@ -220,12 +230,67 @@ def _regression_reason(candidate: Candidate) -> str:
     return breaks_label(candidate.regression_failures) + (f": {shown}{more}" if shown else "")
 
 
-def select(candidates: Sequence[Candidate], *, allow_breaking: bool = True) -> Selection:
+def shows_fix(candidate: Candidate) -> bool:
+    """The tests or the reproduction script say the candidate fixes something."""
+    return bool(candidate.tests_fixed) or candidate.reproduction_passed is True
+
+
+def evidence_possible(candidates: Sequence[Candidate]) -> bool:
+    """Some validator could have shown a fix: a test failed before the patch, or the
+    reproduction script reported the issue on the original code."""
+    return any(
+        c.tests_fixed or c.still_failing or c.reproduction_passed is not None for c in candidates
+    )
+
+
+def clean_fix(candidate: Candidate) -> bool:
+    """Breaks no test that passed before, and shows the issue fixed."""
+    return candidate.regression_failures == 0 and shows_fix(candidate)
+
+
+def second_try_targets(candidates: Sequence[Candidate], limit: int) -> list[Candidate]:
+    """The candidates worth a second try with their test output: none when a validated
+    candidate is already a clean fix; else up to ``limit`` distinct validated patches with
+    something to report, the most promising first (shows a fix, fixes the most, breaks the
+    fewest, most votes, earliest)."""
+    validated = [
+        c
+        for c in candidates
+        if c.kept and (c.regression_failures is not None or c.reproduction_passed is not None)
+    ]
+    if limit <= 0 or any(clean_fix(c) for c in validated):
+        return []
+    votes = Counter(c.key for c in validated)
+    reportable = [
+        c for c in validated if c.broken_tests or c.still_failing or c.reproduction_passed is False
+    ]
+    reportable.sort(
+        key=lambda c: (
+            not shows_fix(c),
+            -(c.tests_fixed or 0),
+            c.regression_failures or 0,
+            -votes[c.key],
+            c.index,
+        )
+    )
+    chosen: dict[str, Candidate] = {}
+    for candidate in reportable:
+        chosen.setdefault(candidate.key, candidate)
+    return list(chosen.values())[:limit]
+
+
+def select(
+    candidates: Sequence[Candidate],
+    *,
+    allow_breaking: bool = True,
+    require_evidence: bool = False,
+) -> Selection:
     """Filter, narrow by validation results, then vote. Every candidate keeps its reason."""
     all_candidates = list(candidates)
     steps: list[str] = []
     pool = filter_candidates(all_candidates)
     steps.append(f"filter: {len(pool)} of {len(all_candidates)} usable")
+    possible = evidence_possible(pool)
     pool = _regression_step(pool, steps, allow_breaking)
     if pool and any(c.tests_fixed for c in pool):
         most = max(c.tests_fixed or 0 for c in pool)
@@ -235,6 +300,9 @@ def select(candidates: Sequence[Candidate], *, allow_breaking: bool = True) -> S
     if pool and any(c.reproduction_passed is not None for c in pool):
         keep = [c for c in pool if c.reproduction_passed]
         pool = _narrow(pool, keep, "reproduction test", "reproduction test fails", steps)
+    unproven = bool(pool) and possible and not any(shows_fix(c) for c in pool)
+    if unproven and require_evidence:
+        return Selection(None, all_candidates, _refuse_unproven(pool, steps))
     if not pool:
         return Selection(None, all_candidates, steps)
     votes = Counter(c.key for c in pool)
@@ -249,5 +317,23 @@ def select(candidates: Sequence[Candidate], *, allow_breaking: bool = True) -> S
     chosen.reason = f"chosen with {chosen.votes} vote(s)" + (
         f"; {breaks_label(chosen.regression_failures)}" if chosen.regression_failures else ""
     )
+    if unproven:
+        chosen.reason += f"; {UNPROVEN}"
     steps.append(f"vote: {len(votes)} distinct patch(es); winner has {chosen.votes}")
     return Selection(chosen, all_candidates, steps)
+
+
+UNPROVEN = "no failing test passes with it and no reproduction script shows the issue fixed"
+
+
+def _refuse_unproven(pool: list[Candidate], steps: list[str]) -> list[str]:
+    votes = Counter(c.key for c in pool)
+    best = min(pool, key=lambda c: (-votes[c.key], c.index))
+    for candidate in pool:
+        candidate.kept = False
+        candidate.reason = f"breaks no test, but {UNPROVEN}"
+    steps.append(
+        "evidence: tests failed before the patch (or the reproduction script showed the "
+        f"issue), and no candidate makes them pass; no patch chosen (most voted: #{best.index})"
+    )
+    return steps

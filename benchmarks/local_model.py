@@ -14,7 +14,8 @@ when stages alternate.
 each read cold and then warm: what a repeated sample of that stage saves.
 
 ``run``: `run_task` with the `local` profile on the bundled example (default) or on one
-dataset row, reporting wall time and tokens per stage.
+dataset row, reporting wall time and tokens per stage (with OPENAI_BASE_URL and
+AGENTLESS_MODEL set, on that server rather than a new one).
 
 Every figure depends on what else the machine runs; the load average is printed with them.
 """
@@ -22,12 +23,13 @@ Every figure depends on what else the machine runs; the load average is printed 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +125,18 @@ def stages(model: str) -> list[dict[str, Any]]:
     return rows
 
 
+@contextlib.contextmanager
+def served(model: str) -> Iterator[tuple[str, str]]:
+    """OPENAI_BASE_URL and AGENTLESS_MODEL when both are set (a server already running: one
+    per machine is plenty), else the embedded ``model`` for the block's duration."""
+    base_url, name = os.environ.get("OPENAI_BASE_URL"), os.environ.get("AGENTLESS_MODEL")
+    if base_url and name:
+        yield base_url, name
+        return
+    with local_server(model) as ep:
+        yield ep.base_url, ep.model
+
+
 def whole_run(
     model: str, dataset: Path | None, instance: str | None, mirrors: Path | None
 ) -> dict[str, Any]:
@@ -130,12 +144,12 @@ def whole_run(
         [task] = select_instances(load_tasks(dataset), [instance] if instance else None)
     else:
         task = local_task(EXAMPLE, str(EXAMPLE / "ISSUE.md"), test_cmd=TEST_CMD)
-    with local_server(model) as ep, tempfile.TemporaryDirectory() as tmp:
+    with served(model) as (base_url, name), tempfile.TemporaryDirectory() as tmp:
         config = load_config(
             Path("/dev/null"),
             profile="local",
             overrides={
-                "model": {"name": ep.model, "base_url": ep.base_url},
+                "model": {"name": name, "base_url": base_url},
                 "run": {"mirrors_dir": mirrors},
             },
         )

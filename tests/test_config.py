@@ -73,7 +73,7 @@ def test_the_local_profile_sits_under_the_config_file_and_the_flags(tmp_path: Pa
     assert config.repair.samples == 7  # the file wins over the profile
     assert config.localize.top_files == 9  # and the flags over both
     assert config.model.context_window == 8192  # the rest is the profile's
-    assert config.repair.max_tokens == 768
+    assert config.repair.max_tokens == 512
     assert load_config(toml, env={}).model.context_window is None
 
 

@@ -310,3 +310,21 @@ def test_merge_and_vote():
     ]
     assert merge_rankings([], ["r1", "r2"], 5) == ["r1", "r2"]
     assert vote([["a", "b"], ["b", "c"], ["b"]]) == ["b", "a", "c"]
+
+
+def test_short_elements_are_the_location_set_without_a_lines_call(repo, server):
+    root, sha, _ = repo
+    script_all_stages(server)
+    index = build_index(root / ".git", sha)
+    # get_total_irradiance (4 lines) and Sky.diffuse (2): 6 lines, not over 6.
+    config = LocalizeConfig(top_files=3, ask_lines_over=6)
+    result = localize(ISSUE, index, model_for(server), config)
+    windows = result.stages[2]
+    assert windows.attempts == []
+    assert windows.fallback == "not asked: the located elements span 6 line(s)"
+    assert result.location_sets == [{"pkg/irradiance.py": [(6, 9), (21, 22)]}]
+    assert not any("# Relevant code" in str(r) for r in server.chat_requests)
+    # One line more than the setting: the model is asked.
+    asked = localize(ISSUE, index, model_for(server), LocalizeConfig(top_files=3, ask_lines_over=5))
+    assert asked.stages[2].attempts and asked.stages[2].fallback == ""
+    assert any("# Relevant code" in str(r) for r in server.chat_requests)

@@ -355,3 +355,63 @@ def test_a_new_file_over_an_unshown_existing_file_is_dropped(repo: Path, tmp_pat
         reasons[0] == reasons[1] == "creates tests/test_core.py, which already exists (not shown)"
     )
     assert reasons[2].startswith("chosen")
+
+
+SECOND_TRY = """The odd case must keep the middle value.
+
+textstats/core.py
+```python
+<<<<<<< SEARCH
+    return ordered[middle - 1]
+=======
+    if len(ordered) % 2 == 0:
+        return (ordered[middle - 1] + ordered[middle]) / 2
+    return ordered[middle]
+>>>>>>> REPLACE
+```
+"""
+
+
+def test_a_candidate_that_breaks_a_test_gets_a_second_try_with_its_output(
+    repo: Path, tmp_path: Path
+) -> None:
+    with ScriptedServer() as srv:
+        srv.on("I applied your edits and ran the checks", SECOND_TRY)
+        script(srv, repairs=(WRONG,))
+        config = config_for(srv, tmp_path)
+        task = local_task(repo, str(repo / "ISSUE.md"), test_cmd=TEST_CMD)
+        result = run_one(task, config, tmp_path / "run").result
+        follow_ups = [
+            r for r in srv.chat_requests if "I applied your edits" in r.messages[-1]["content"]
+        ]
+    # Five identical wrong replies are one distinct patch: one second try, not five.
+    assert len(follow_ups) == 1
+    feedback = follow_ups[0].messages[-1]["content"]
+    assert "- tests/test_core.py::test_median_odd" in feedback  # broke it
+    assert "- tests/test_core.py::test_median_even" in feedback  # still failing
+    assert "assert 1 == 2" in feedback  # pytest's own account of the odd case
+    assert "    return ordered[middle - 1]" in feedback  # the code as the patch left it
+    assert follow_ups[0].messages[-2]["content"] == WRONG  # the conversation goes on
+    last = result.candidates[-1]
+    assert len(result.candidates) == 6 and last.parent == 0
+    assert last.regression_failures == 0 and last.tests_fixed == 1
+    assert last.reason.startswith("chosen with 1 vote(s)")
+    assert "if len(ordered) % 2 == 0:" in result.patch
+    assert "ordered[middle - 1]]" not in result.patch  # taken against the original file
+
+
+def test_failing_tests_stand_in_for_the_reproduction_script_when_asked(
+    repo: Path, tmp_path: Path
+) -> None:
+    with ScriptedServer() as srv:
+        script(srv)
+        base = config_for(srv, tmp_path)
+        settings = base.validate_.model_copy(update={"reproduction_if_tests_fail": False})
+        config = base.model_copy(update={"validate_": settings})
+        task = local_task(repo, str(repo / "ISSUE.md"), test_cmd=TEST_CMD)
+        result = run_task(task, OpenAICompatibleModel.from_config(config.model), config)
+        asked = [r for r in srv.chat_requests if "Write a standalone Python script" in r.prompt]
+    assert asked == []  # test_median_even fails on the original code: no script written
+    assert "no reproduction script: tests fail on the original code" in result.notes
+    assert all(c.reproduction_passed is None for c in result.candidates)
+    assert "(ordered[middle - 1] + ordered[middle]) / 2" in result.patch

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from agentless.config import RepairConfig
 from agentless.model import OpenAICompatibleModel
-from agentless.repair.sample import generate_repairs
+from agentless.repair.context import Window
+from agentless.repair.sample import generate_repairs, repair_messages
 from agentless.testing.server import ScriptedServer
 
 CODE = "def median(values):\n    ordered = sorted(values)\n    return ordered[len(ordered) // 2]\n"
@@ -110,3 +111,42 @@ def test_a_prompt_the_model_refuses_as_too_long_is_a_recorded_failure() -> None:
         [sample] = generate_repairs(fast_model(srv), "median is wrong", FILES, LOCATIONS, config)
     assert sample.patch == ""
     assert sample.failures[0].startswith("not sent:")
+
+
+def test_a_reply_copying_the_format_illustration_is_told_so_with_one_instruction() -> None:
+    copied = (
+        "stats/core.py\n```python\n<<<<<<< SEARCH\n    total = price * count\n=======\n"
+        "    total = price * count * 2\n>>>>>>> REPLACE\n```\n"
+    )
+    with ScriptedServer() as srv:
+        srv.on("could not be applied", GOOD)
+        srv.on("# Issue", copied)
+        config = RepairConfig(samples=1, reflections=1)
+        [sample] = generate_repairs(fast_model(srv), "median is wrong", FILES, LOCATIONS, config)
+        reflect = srv.chat_requests[-1].messages[-1]["content"]
+    assert sample.ok
+    assert "copies the format illustration's code (`total = price * count`)" in reflect
+    # One instruction to act on, said once: the engine's, not a second wording of it.
+    assert reflect.count("Resend only the edits that failed") == 1
+    assert "Write the corrected edits" not in reflect
+
+
+def test_a_reflection_repeating_the_reply_but_for_whitespace_is_a_repeat_too() -> None:
+    with ScriptedServer() as srv:
+        srv.on("could not be applied", "\n" + BAD.replace("\n", "  \n") + "\n\n")
+        srv.on("# Issue", BAD)
+        config = RepairConfig(samples=1, reflections=3)
+        [sample] = generate_repairs(fast_model(srv), "median is wrong", FILES, LOCATIONS, config)
+    assert len(srv.chat_requests) == 2
+    assert sample.failures[-1].startswith("the reflection repeated the failed reply")
+
+
+def test_the_prompt_names_the_real_paths_to_write_edits_under() -> None:
+    # Qwen2.5-Coder-1.5B wrote `### path/to/file.py` (the format description's placeholder).
+    windows = [
+        Window("a/b.py", 1, 2, "x = 1"),
+        Window("a/b.py", 5, 6, "y"),
+        Window("c.py", 1, 1, "z"),
+    ]
+    task = repair_messages("bug", windows, "diff")[-1]["content"]
+    assert task.rstrip().endswith("as in its ### heading (a/b.py, c.py).")

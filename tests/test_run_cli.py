@@ -4,6 +4,7 @@ re-run's summary, rows without a problem statement."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -126,3 +127,14 @@ def test_set_changes_a_field_and_a_bad_one_is_refused(project: Path, tmp_path: P
     bad = dry_run(project, tmp_path, "--issue", issue, "--set", "localize.top_k=1")
     assert bad.exit_code == 2
     assert "error: --set localize.top_k: localize has no field 'top_k'; choose from" in bad.output
+
+
+def test_run_help_names_every_setting_the_readme_says_shortens_a_stage() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    table = readme.split("**What shortens each stage**", 1)[1].split("\n\n", 2)[1]
+    keys = {key for key in re.findall(r"`([a-z_]+\.[a-z_]+)", table)}
+    assert {"localize.ask_lines_over", "repair.feedback_candidates"} <= keys
+    shown = CliRunner().invoke(main, ["run", "--help"], env=NO_MODEL).output
+    words = " ".join(shown.split())
+    missing = [k for k in sorted(keys) if k not in words and k.split(".")[1] not in words]
+    assert missing == []

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from agentless.select import Candidate, normalize_python, select
+from agentless.select import (
+    Candidate,
+    filter_candidates,
+    normalize_python,
+    second_try_targets,
+    select,
+)
 
 OLD = 'def f(x):\n    """Doc."""\n    return x + 1\n'
 
@@ -163,3 +169,66 @@ def test_a_file_changed_only_in_form_does_not_split_the_vote() -> None:
     result = select(candidates)
     assert candidates[1].key == plus_comment.key
     assert result.chosen is candidates[1] and candidates[1].votes == 2
+
+
+def test_a_patch_no_check_shows_fixing_anything_is_refused_for_a_users_repository() -> None:
+    def pool() -> list[Candidate]:
+        # The even-length test failed before every patch and still fails after each.
+        still = ("tests/test_f.py::test_even",)
+        return [
+            cand(
+                0,
+                "def f(x):\n    return 1\n",
+                regression_failures=0,
+                tests_fixed=0,
+                still_failing=still,
+            ),
+            cand(
+                1,
+                "def f(x):\n    return 1\n",
+                regression_failures=0,
+                tests_fixed=0,
+                still_failing=still,
+            ),
+        ]
+
+    strict = select(pool(), require_evidence=True)
+    assert strict.chosen is None
+    assert "no patch chosen (most voted: #0)" in strict.steps[-1]
+    lenient = select(pool())
+    assert lenient.chosen is not None
+    assert lenient.chosen.reason.endswith(
+        "no failing test passes with it and no reproduction script shows the issue fixed"
+    )
+    # Nothing failed before and there was no script: no check could have shown a fix.
+    quiet = [cand(0, "def f(x):\n    return 1\n", regression_failures=0, tests_fixed=0)]
+    assert select(quiet, require_evidence=True).chosen is quiet[0]
+
+
+def test_second_tries_go_to_distinct_promising_patches_and_not_when_one_is_clean() -> None:
+    odd = ("tests/test_f.py::test_odd",)
+    even = ("tests/test_f.py::test_even",)
+    breaking = "def f(x):\n    return 2\n"
+    candidates = [
+        cand(0, breaking, regression_failures=1, tests_fixed=1, broken_tests=odd),
+        cand(1, breaking, regression_failures=1, tests_fixed=1, broken_tests=odd),
+        cand(
+            2, "def f(x):\n    return 3\n", regression_failures=0, tests_fixed=0, still_failing=even
+        ),
+        cand(
+            3,
+            "def f(x):\n    return 4\n",
+            regression_failures=2,
+            tests_fixed=0,
+            broken_tests=odd + even,
+        ),
+        cand(4, None),
+    ]
+    filter_candidates(candidates)
+    # One per distinct patch; fixing a failing test ranks first, then fewer broken tests.
+    assert [c.index for c in second_try_targets(candidates, 5)] == [0, 2, 3]
+    assert [c.index for c in second_try_targets(candidates, 1)] == [0]
+    assert second_try_targets(candidates, 0) == []
+    clean = cand(5, "def f(x):\n    return 5\n", regression_failures=0, tests_fixed=1)
+    filter_candidates([clean])
+    assert second_try_targets([*candidates, clean], 5) == []

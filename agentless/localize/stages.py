@@ -246,6 +246,11 @@ def localize_windows(
 ) -> tuple[list[LocationSet], StageRecord]:
     """Lines, functions and classes to edit; each sample becomes one location set."""
     record = StageRecord("windows")
+    spanned = sum(element.end - element.start + 1 for element in elements)
+    if elements and spanned <= config.ask_lines_over:
+        # Repair shows each element whole (with its margin) whatever lines the model named.
+        record.fallback = f"not asked: the located elements span {spanned} line(s)"
+        return [spans_of(elements)], record
     blocks = numbered_blocks(index, elements, config.context_margin)
     messages, shown = _fit("localize_lines.j2", issue, blocks, config, record)
     replies = sample(

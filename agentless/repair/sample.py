@@ -12,6 +12,7 @@ that sample's reflections.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 
 from agentless.config import RepairConfig
 from agentless.edits import EditResult, apply_reply, render_diff
+from agentless.edits.paths import EXAMPLE_FOLDER
 from agentless.errors import ContextLengthError
 from agentless.model import Model
 from agentless.repair.context import Span, Window, code_windows
@@ -41,6 +43,9 @@ class RepairSample:
     new_files: dict[str, str | None]
     applied: int
     failures: list[str] = field(default_factory=list)
+    # The messages this sample's last reply answered, that reply included: a later try
+    # (repair.feedback) goes on from here.
+    conversation: list[Message] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -82,7 +87,8 @@ def generate_repairs(
             results.append(RepairSample(set_index, 0, [], "", {}, 0, [f"not sent: {exc}"]))
             continue
         for sample_index, reply in enumerate(replies):
-            sample = _apply_with_reflection(model, messages, reply, files, config)
+            conversation = [*messages, {"role": "assistant", "content": reply}]
+            sample = apply_with_reflection(model, conversation, files, files, config)
             sample.location_set, sample.sample = set_index, sample_index
             results.append(sample)
     return results
@@ -118,16 +124,18 @@ def _sample_replies(model: Model, messages: list[Message], config: RepairConfig)
     return replies
 
 
-def _apply_with_reflection(
+def apply_with_reflection(
     model: Model,
-    messages: list[Message],
-    reply: str,
+    conversation: list[Message],
     files: Mapping[str, str],
+    start: Mapping[str, str],
     config: RepairConfig,
 ) -> RepairSample:
-    current = dict(files)
-    replies = [reply]
-    conversation = [*messages, {"role": "assistant", "content": reply}]
+    """Apply the reply that ends ``conversation`` to ``start`` (the code as the model was told
+    it reads), reflecting on failed edits; the patch is taken against ``files``, the original."""
+    current = dict(start)
+    conversation = list(conversation)
+    replies = [conversation[-1]["content"]]
     applied = 0
     for attempt in range(config.reflections + 1):
         result = _apply(replies[-1], current, config.edit_format)
@@ -141,7 +149,17 @@ def _apply_with_reflection(
             break
         if attempt == config.reflections:
             break
-        feedback = result.feedback or "No edits were found in your reply."
+        feedback = result.feedback or (
+            "No edits were found in your reply. Answer with edits in the format the "
+            "instructions describe."
+        )
+        copied = copied_illustration(replies[-1], current, config.edit_format)
+        if copied:
+            feedback = (
+                f"Your reply copies the format illustration's code ({copied}); that code is "
+                "not in this repository. Edit the code shown under # Source code, copying "
+                "the lines you change from it.\n\n" + feedback
+            )
         conversation.append(
             {"role": "user", "content": render("repair_reflect.j2", feedback=feedback)}
         )
@@ -152,14 +170,48 @@ def _apply_with_reflection(
             max_tokens=config.max_tokens,
             stage="repair.reflect",
         )
-        if follow_up[0].text == replies[-1]:
+        if _same_text(follow_up[0].text, replies[-1]):
             failures.append("the reflection repeated the failed reply; reflections stopped")
+            conversation.pop()
             break
         replies.append(follow_up[0].text)
         conversation.append({"role": "assistant", "content": replies[-1]})
     new_files = _changed(files, current)
     patch = render_diff(files, new_files) if new_files else ""
-    return RepairSample(0, 0, replies, patch, new_files, applied, failures)
+    return RepairSample(0, 0, replies, patch, new_files, applied, failures, conversation)
+
+
+def _same_text(a: str, b: str) -> bool:
+    """The same reply but for whitespace (a model resending its reply re-spaces it at most)."""
+    return a.split() == b.split()
+
+
+@functools.cache
+def illustration_lines(edit_format: str) -> frozenset[str]:
+    """The code lines of the prompt's format illustration (stripped): a reply that uses them
+    copied the example instead of editing the repository."""
+    text = render("repair_format_" + edit_format + ".j2")
+    _, marker, example = text.partition(EXAMPLE_FOLDER)
+    if not marker:
+        return frozenset()
+    lines = (line.lstrip("+-").strip() for line in example.splitlines()[1:])
+    return frozenset(
+        line
+        for line in lines
+        if line
+        and EXAMPLE_FOLDER not in line
+        and not line.startswith(("```", "<<<<<<<", "=======", ">>>>>>>", "@@"))
+    )
+
+
+def copied_illustration(reply: str, files: Mapping[str, str], edit_format: str) -> str:
+    """The first illustration line ``reply`` uses that no file has, quoted; '' when none."""
+    known = illustration_lines(edit_format if edit_format != "auto" else "diff")
+    for line in reply.splitlines():
+        text = line.lstrip("+-").strip()
+        if text in known and not any(text in body for body in files.values()):
+            return f"`{text}`"
+    return ""
 
 
 def _apply(reply: str, files: Mapping[str, str], edit_format: str) -> EditResult:

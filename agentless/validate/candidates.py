@@ -16,7 +16,7 @@ from typing import Any
 from agentless.errors import TaskError
 from agentless.validate.environments import Environment
 from agentless.validate.sandbox import Sandbox
-from agentless.validate.testrun import TestCommand, parse_command
+from agentless.validate.testrun import TestCommand, marked_output, parse_command
 from agentless.validate.validators import (
     ScriptRun,
     SuiteRun,
@@ -34,19 +34,30 @@ class PatchChecks:
 
     ``broken`` names the tests that passed before the patch and do not after it (so
     ``regression_failures`` is their count); ``fixed`` counts tests that did not pass before
-    and pass after. Both compare test by test, never totals: a patch that fixes one test and
-    breaks another is not "as good as" the original."""
+    and pass after (``fixed_tests`` names them); ``still_failing`` names those that fail
+    before and after. All compare
+    test by test, never totals: a patch that fixes one test and breaks another is not "as
+    good as" the original. ``test_output`` and ``reproduction_output`` keep what the runs
+    printed when the patch left something failing (paths relative to the tree), so that
+    repair can show the model what went wrong."""
 
     regression_failures: int | None = None
     reproduction_passed: bool | None = None
     broken: tuple[str, ...] = ()
     fixed: int | None = None
+    still_failing: tuple[str, ...] = ()
+    fixed_tests: tuple[str, ...] = ()
+    test_output: str = ""
+    reproduction_output: str = ""
     notes: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PatchChecks:
         """Read back what ``dataclasses.asdict`` wrote (JSON turns tuples into lists)."""
-        return cls(**{**data, "broken": tuple(data.get("broken", ()))})
+        tuples = {
+            name: tuple(data.get(name, ())) for name in ("broken", "still_failing", "fixed_tests")
+        }
+        return cls(**{**data, **tuples})
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,30 @@ def compare_runs(baseline: SuiteRun, run: SuiteRun) -> tuple[tuple[str, ...], in
     return broken, fixed
 
 
+def still_failing(baseline: SuiteRun, run: SuiteRun) -> tuple[str, ...]:
+    """Tests that did not pass before and do not pass now (failing, erroring or gone)."""
+    seen = set(baseline.statuses) | set(run.statuses)
+    return tuple(sorted(seen - baseline.passed - run.passed))
+
+
+# The output kept for repair's feedback: the end of a long log is where runners summarize.
+OUTPUT_KEPT = 12_000
+
+
+_SCRIPT_FOLDER = re.compile(r"/\S*?agentless-repro-[^/\s]+/")
+_DURATION = re.compile(r"\b(in|took) \d+(?:\.\d+)?\s?s\b")
+
+
+def kept_output(text: str, tree: Path) -> str:
+    """``text`` without what changes from one run to the next (the checkout's and the
+    script's temporary paths, durations), at most ``OUTPUT_KEPT`` characters from its end:
+    repair quotes it to the model, and a prompt that differs on every run would never be
+    answered from the store when a run resumes."""
+    text = text.replace(f"{tree}/", "").replace(str(tree), ".")
+    text = _DURATION.sub(r"\1 ?s", _SCRIPT_FOLDER.sub("", text))
+    return text[-OUTPUT_KEPT:]
+
+
 def check_patches(plan: ValidationPlan, patches: Mapping[str, str]) -> dict[str, PatchChecks]:
     """Run the plan's validators on each patch; results keyed like ``patches``."""
     results = {key: PatchChecks() for key in patches}
@@ -146,12 +181,16 @@ def _check_with_command(
         if run.timed_out:
             results[key].notes.append("tests timed out")
             continue
-        _record_comparison(results[key], baseline, run)
+        _record_comparison(results[key], baseline, run, plan.tree)
 
 
-def _record_comparison(checks: PatchChecks, baseline: SuiteRun, run: SuiteRun) -> None:
+def _record_comparison(checks: PatchChecks, baseline: SuiteRun, run: SuiteRun, tree: Path) -> None:
     checks.broken, checks.fixed = compare_runs(baseline, run)
     checks.regression_failures = len(checks.broken)
+    checks.still_failing = still_failing(baseline, run)
+    checks.fixed_tests = tuple(sorted(run.passed - baseline.passed))
+    if checks.broken or checks.still_failing or run.exit_code:
+        checks.test_output = kept_output(marked_output(run.log) or run.log, tree)
 
 
 def _check_regression(
@@ -177,7 +216,7 @@ def _check_regression(
         if outcome.error or outcome.after is None or outcome.before is None:
             results[key].notes.append(f"regression: {outcome.error}")
             continue
-        _record_comparison(results[key], outcome.before, outcome.after)
+        _record_comparison(results[key], outcome.before, outcome.after, plan.tree)
 
 
 def _check_reproduction(
@@ -205,5 +244,7 @@ def _check_reproduction(
             timeout=plan.timeout,
         )
         results[key].reproduction_passed = outcome.passed
+        if outcome.passed is False and outcome.candidate is not None:
+            results[key].reproduction_output = kept_output(outcome.candidate.output, plan.tree)
         if outcome.error:
             results[key].notes.append(f"reproduction: {outcome.error}")
