@@ -21,7 +21,8 @@ from click.testing import CliRunner
 from agentless.cli import main
 from agentless.config import Config, load_config
 from agentless.errors import ConfigError
-from agentless.exercises import ExerciseResult, exercise_tasks, render_markdown, run_exercises
+from agentless.exercises import ExerciseResult, exercise_tasks, render_markdown
+from agentless.runner import run_exercises
 from agentless.store import Store
 from agentless.testing import RecordedRequest, ScriptedServer
 
@@ -173,8 +174,8 @@ def run(
     root: Path, tmp_path: Path, out: Path, reply: Callable[[RecordedRequest], str] = scripted
 ) -> tuple[dict[str, Any], list[RecordedRequest]]:
     with ScriptedServer(default=reply) as srv:
-        metrics = run_exercises(exercise_tasks(root), config_for(srv, tmp_path), out)
-        return metrics, srv.chat_requests
+        report = run_exercises(exercise_tasks(root), config_for(srv, tmp_path), out)
+        return report.summary, srv.chat_requests
 
 
 def result_of(out: Path, name: str) -> ExerciseResult:
@@ -294,10 +295,12 @@ def test_an_interrupted_run_reruns_only_unfinished_exercises_from_the_store(
         ]
         run_exercises([t for t in tasks if t.instance_id == "python__greeter"], config, out)
         assert len(srv.chat_requests) == 2
-        # A crash after greeter's first reply: its result is gone, its model calls are not.
+        # A crash after greeter's replies, as a killed process leaves the store: the task
+        # still running, no result, its model calls kept.
         with Store.for_run(out) as store, store.transaction() as conn:
             conn.execute("DELETE FROM task_results")
-        metrics = run_exercises(tasks, config, out)
+            conn.execute("UPDATE task_runs SET status = 'running', output = '{}'")
+        metrics = run_exercises(tasks, config, out).summary
         names = [r.messages[1]["content"].splitlines()[0] for r in srv.chat_requests[2:]]
     assert not any("greeter" in n for n in names)  # both replies came from the store
     assert metrics["cases"] == 2 and metrics["cached_replies"] == 2
@@ -373,7 +376,7 @@ def test_an_exercise_that_cannot_run_here_is_listed_apart(exercises: Path, tmp_p
         t for t in exercise_tasks(exercises) if t.instance_id in ("java__hangman", "python__adder")
     ]
     with ScriptedServer(default=scripted) as srv:
-        metrics = run_exercises(tasks, config_for(srv, tmp_path), tmp_path / "run")
+        metrics = run_exercises(tasks, config_for(srv, tmp_path), tmp_path / "run").summary
         assert len(srv.chat_requests) == 1  # adder only
     assert metrics["cases"] == 1 and metrics["pass_rate_1"] == 100.0
     ((reason, ids),) = metrics["unavailable"]["java"]["reasons"].items()

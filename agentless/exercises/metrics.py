@@ -168,6 +168,13 @@ def render_markdown(metrics: dict[str, Any]) -> str:
             lines.append(f"- not run: {language}, {len(ids)} exercise(s): {reason}")
     for error in metrics["errors"]:
         lines.append(f"- error: {error['exercise']}: {error['reason']}")
+    unfinished = metrics.get("unfinished") or []
+    if unfinished:
+        lines.append(
+            f"- not finished: {len(unfinished)} exercise(s) ({', '.join(unfinished[:5])}"
+            + (", ..." if len(unfinished) > 5 else "")
+            + "); run the same command again to resume"
+        )
     return "\n".join(lines) + "\n"
 
 
