@@ -274,6 +274,31 @@ def test_the_reference_solution_reaches_no_prompt_copy_or_file(stories: Run) -> 
         assert not any(GOLD in json.dumps(call.request) for call in store.calls())
 
 
+def test_report_shows_the_benchmark_metrics_and_the_pass_rate_plot(
+    stories: Run, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    shutil.copytree(stories.out, out)
+    result = CliRunner().invoke(main, ["report", str(out), "--html"])
+    assert result.exit_code == 0, result.output
+    text = (out / "report.md").read_text()
+    assert "6 task(s): 6 done, 0 failed, 0 unfinished" in text
+    assert "## Funnel" not in text  # repairs' funnel: nothing to show for exercises
+    # language, cases, pass 1, pass 2, well-formed, malformed, syntax, indent, lazy,
+    # timeouts, test edits: each story counted once where it belongs.
+    row = "| python | 6 | 33.3% | 83.3% | 83.3% | 1 | 1 | 1 | 1 | 1 | 1 |"
+    assert row in text and "| **all** | 6 | 33.3% | 83.3% |" in text
+    assert "| python__sleeper | done | - | passed on try 2 (2 replies, 1 timed out;" in text
+    page = (out / "report.html").read_text()
+    assert "Pass rate by try and by language" in page and "Funnel" not in page
+    assert page.count("<svg") == 2  # the pass rates, tokens per task
+    assert "pass rate by try 33.3% / 83.3%" in page
+    assert "<td>python</td><td>6</td><td>33.3%</td><td>83.3%</td>" in page
+    assert 'id="task-python__cheater"' in page
+    assert "test files edited (not written): cheater_test.py" in page
+    assert "(timed out)" in page and "indentation error" in page
+
+
 def test_a_second_run_resumes_without_calling_the_model(stories: Run, tmp_path: Path) -> None:
     out = tmp_path / "copy"
     shutil.copytree(stories.out, out)
