@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from agentless.cli import main
 from agentless.config import Config, load_config
-from agentless.errors import ConfigError
+from agentless.errors import ConfigError, ModelError
 from agentless.exercises import ExerciseResult, exercise_tasks, render_markdown
 from agentless.runner import run_exercises
 from agentless.store import Store
@@ -330,6 +330,30 @@ def test_an_interrupted_run_reruns_only_unfinished_exercises_from_the_store(
     assert not any("greeter" in n for n in names)  # both replies came from the store
     assert metrics["cases"] == 2 and metrics["cached_replies"] == 2
     assert (metrics["passed_1"], metrics["passed_2"]) == (1, 2)
+
+
+def test_a_model_endpoint_that_is_down_stops_the_run_which_resumes_later(
+    exercises: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    wanted = ("python__adder", "python__doubler", "python__greeter")
+    tasks = [t for t in exercise_tasks(exercises) if t.instance_id in wanted]
+    with ScriptedServer(default=scripted) as srv:
+        config = config_for(srv, tmp_path)
+    # The same settings, with the server gone: nothing listens on its port any more.
+    down = config.model_copy(update={"model": config.model.model_copy(update={"max_attempts": 1})})
+    with pytest.raises(ModelError):
+        run_exercises(tasks, down, out)
+    with Store.for_run(out) as store:
+        runs = store.task_runs("exercises")
+    assert not any(run.status == "done" for run in runs.values())
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["cases"] == 0 and metrics["errors"] == []  # not counted as failures
+    assert len(metrics["unfinished"]) + len(runs) >= len(wanted)
+    with ScriptedServer(default=scripted) as srv:
+        again = run_exercises(tasks, config_for(srv, tmp_path), out).summary
+    assert again["cases"] == 3 and again["unfinished"] == []
+    assert (again["passed_1"], again["passed_2"]) == (2, 3)
 
 
 def test_a_run_directory_keeps_its_settings(exercises: Path, tmp_path: Path) -> None:

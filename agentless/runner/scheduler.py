@@ -11,6 +11,7 @@ worktrees are released by the unwinding tasks, and unfinished tasks resume on th
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import signal
 import threading
@@ -204,6 +205,8 @@ class Scheduler:
             if pending:
                 with self._signals(), shown(board, self.progress):
                     finished = self._execute(pending, store, fingerprint, board)
+                if self.halted_by is not None and self.stopped_by is None:
+                    procs.clear_stop()  # our own stop, not a signal's: the process goes on
             self._close_unfinished(store, pending, finished)
             summary = self.job.summarize(tasks, self.run_dir, store)
             write_json(self.run_dir / "summary.json", summary)
@@ -268,10 +271,12 @@ class Scheduler:
         by_id = {task.instance_id: task for task in pending}
         finished: dict[str, Finished] = {}
         for outcome in self._executor.run(pending, hub):
-            finished[outcome.instance_id] = outcome
-            self._record(by_id[outcome.instance_id], outcome, store, board)
             if outcome.status == "failed" and outcome.halts:
                 self._halt(outcome)
+                # Not this task's own failure: it is unfinished, and resumes with the others.
+                outcome = dataclasses.replace(outcome, status="interrupted")
+            finished[outcome.instance_id] = outcome
+            self._record(by_id[outcome.instance_id], outcome, store, board)
         return finished
 
     def _record(self, task: Task, outcome: Finished, store: Store, board: Board) -> None:
