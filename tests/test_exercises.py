@@ -9,7 +9,13 @@ store, edit engine, sandbox, pytest), and every metric checked against what the 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -375,6 +381,53 @@ def test_cli_runs_the_benchmark_and_prints_the_table(exercises: Path, tmp_path: 
     assert result.exit_code == 0, result.output
     assert "| python | 2 | 50.0% | 100.0% | 100.0% |" in result.output
     assert f"metrics: {out / 'metrics.json'}" in result.output
+
+
+def test_sigterm_stops_the_cli_in_a_hanging_test_and_a_rerun_resumes(
+    exercises: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "AGENTLESS_MODEL")}
+    with ScriptedServer(default=scripted) as srv:
+        argv = [sys.executable, "-m", "agentless", "exercises", str(exercises), "--out", str(out)]
+        argv += ["--instances", "adder,sleeper", "--model", "scripted", "--base-url", srv.url]
+        argv += ["--cache-dir", str(tmp_path / "cache"), "--test-timeout", "120"]
+        first = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+        def detail(iid: str) -> str:
+            try:
+                with sqlite3.connect(out / "store.db", timeout=5) as conn:
+                    row = conn.execute(
+                        "SELECT detail FROM task_runs WHERE instance_id = ?", (iid,)
+                    ).fetchone()
+            except sqlite3.OperationalError:
+                return ""  # not created or not migrated yet
+            return row[0] if row else ""
+
+        deadline = time.monotonic() + 120
+        while detail("python__sleeper") != "running the tests":
+            assert time.monotonic() < deadline and first.poll() is None, "never reached the tests"
+            time.sleep(0.1)
+        time.sleep(1.0)  # inside its endless loop now
+        stopping = time.monotonic()
+        first.send_signal(signal.SIGTERM)
+        _, err = first.communicate(timeout=60)
+        assert time.monotonic() - stopping < 30, "stopping waited for the test time limit"
+        assert first.returncode == 128 + signal.SIGTERM, err.decode()
+        assert b"run the same command again to resume" in err
+        with Store.for_run(out) as store:
+            states = {i: r.status for i, r in store.task_runs("exercises").items()}
+            assert states["python__sleeper"] == "interrupted"
+        asked = len(srv.chat_requests)
+        # A shorter time limit this time (adder runs again, its reply from the store).
+        argv[-1] = "10"
+        second = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+        assert second.returncode == 0, second.stderr
+        assert len(srv.chat_requests) == asked + 1  # only sleeper's try 2 is new
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["cases"] == 2 and metrics["unfinished"] == []
+    assert (metrics["passed_1"], metrics["passed_2"]) == (1, 2)
+    assert metrics["test_timeouts"] == 1  # the rerun's own run of the hanging tests
 
 
 def test_cli_refuses_an_unknown_language(exercises: Path, tmp_path: Path) -> None:
