@@ -362,6 +362,31 @@ def test_a_model_endpoint_that_is_down_stops_the_run_which_resumes_later(
     assert (again["passed_1"], again["passed_2"]) == (2, 3)
 
 
+@pytest.mark.ci
+def test_the_ray_executor_counts_as_the_local_one(exercises: Path, tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason="the ray extra is not installed (make test-ci installs it)")
+    wanted = ("python__adder", "python__doubler", "python__greeter")
+    tasks = [t for t in exercise_tasks(exercises) if t.instance_id in wanted]
+    outcomes = {}
+    with ScriptedServer(default=scripted) as srv:
+        for executor in ("local", "ray"):
+            config = config_for(srv, tmp_path / executor)
+            run = config.run.model_copy(update={"executor": executor, "ray_cpus_per_task": 0.5})
+            metrics = run_exercises(
+                tasks, config.model_copy(update={"run": run}), tmp_path / f"run-{executor}"
+            ).summary
+            outcomes[executor] = {
+                "rows": [
+                    {k: v for k, v in row.items() if k != "seconds"}
+                    for row in metrics["per_exercise"]
+                ],
+                **{k: metrics[k] for k in ("passed_1", "passed_2", "malformed_responses")},
+                **{k: metrics[k] for k in ("replies", "test_runs", "prompt_tokens")},
+            }
+    assert outcomes["ray"] == outcomes["local"]
+    assert (outcomes["ray"]["passed_1"], outcomes["ray"]["passed_2"]) == (2, 3)
+
+
 def test_a_run_directory_keeps_its_settings(exercises: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     tasks = [t for t in exercise_tasks(exercises) if t.instance_id == "python__adder"]
