@@ -382,6 +382,14 @@ def eval_command(
     help="Exercises to run: name, language/name (repeat, or comma-separated); default: all.",
 )
 @click.option("--workers", type=click.IntRange(min=1), help="Exercises run at once (default 1).")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    help="local: threads in this process (default); ray: one Ray task per exercise.",
+)
+@click.option(
+    "--ray-address", help="Ray cluster to join (e.g. auto); default: start a local Ray instance."
+)
 @click.option("--test-timeout", type=float, help="Seconds per test run (default 180).")
 @click.option("--max-tokens", type=click.IntRange(min=16), help="Token limit per reply.")
 @click.option(
@@ -393,6 +401,7 @@ def eval_command(
     "--no-isolation", is_flag=True, help="Run tests WITHOUT a network namespace (unsafe)."
 )
 @click.option("--no-resume", is_flag=True, help="Run again exercises already done in --out.")
+@wait_option
 @model_options
 @handle_errors
 def exercises_command(
@@ -404,11 +413,14 @@ def exercises_command(
     languages: tuple[str, ...],
     instances: tuple[str, ...],
     workers: int | None,
+    executor: str | None,
+    ray_address: str | None,
     test_timeout: float | None,
     max_tokens: int | None,
     cache_dir: Path | None,
     no_isolation: bool,
     no_resume: bool,
+    wait: bool,
     config_path: Path | None,
     model_name: str | None,
     base_url: str | None,
@@ -419,10 +431,12 @@ def exercises_command(
     Each exercise is copied to a fresh folder, the model gets its instructions and files, its
     edits are applied (malformed ones get feedback and another chance), and the tests run in
     the sandbox; a second try sees the test output. Writes <out>/metrics.json (pass rate per
-    try, well-formed edits, ...) and <out>/<language>__<name>/result.json; resumes.
+    try, well-formed edits, ...) and <out>/<language>__<name>/result.json. Runs on the same
+    scheduler as `batch`: a re-run resumes (replies already paid for come from the store),
+    Ctrl-C or SIGTERM stops cleanly, `agentless report <out> --html` shows the metrics.
     """
-    from agentless.exercises import exercise_tasks, render_markdown, run_exercises
-    from agentless.runner import require_model
+    from agentless import runner
+    from agentless.exercises import exercise_tasks, render_markdown
 
     chosen = _split(languages)
     config = build_config(
@@ -430,7 +444,13 @@ def exercises_command(
         model_name,
         base_url,
         api_key_env,
-        run={"run_dir": out_dir, "workers": workers, "cache_dir": cache_dir},
+        run={
+            "run_dir": out_dir,
+            "workers": workers,
+            "executor": executor,
+            "ray_address": ray_address,
+            "cache_dir": cache_dir,
+        },
         validate={"isolation": False if no_isolation else None},
         exercises={
             "edit_format": edit_format,
@@ -441,13 +461,16 @@ def exercises_command(
             "languages": tuple(chosen) or None,
         },
     )
-    require_model(config)
+    runner.require_model(config)
     tasks = exercise_tasks(
         exercises_dir, languages=config.exercises.languages, names=_split(instances)
     )
-    metrics = run_exercises(tasks, config, out_dir, resume=not no_resume)
-    click.echo(render_markdown(metrics), nl=False)
-    click.echo(f"metrics: {out_dir / 'metrics.json'}")
+    report = runner.run_exercises(tasks, config, out_dir, resume=not no_resume, wait=wait)
+    click.echo(render_markdown(report.summary), nl=False)
+    click.echo(f"metrics: {out_dir / 'metrics.json'} (agentless report {out_dir} --html)")
+    if report.interrupted:
+        click.echo("stopped: run the same command again to resume", err=True)
+        sys.exit(runner.exit_code(report))
 
 
 def _split(values: tuple[str, ...]) -> list[str]:

@@ -1,7 +1,9 @@
 """The report of a run directory: Markdown, and a single-file HTML page with plots.
 
 Everything comes from ``RUN_DIR/store.db`` (the scheduler's task rows, each task's result,
-model calls and test runs). The HTML needs nothing from the network: plots are inline SVG
+model calls and test runs). A run of ``agentless exercises`` also gets the benchmark's metrics
+(Aider's meanings, ``agentless.exercises.metrics``) and a plot of its pass rate by try and by
+language. The HTML needs nothing from the network: plots are inline SVG
 (matplotlib), diffs are highlighted with inline styles (pygments), and each task has its own
 section (prompts, replies, candidates, test commands and their output) reached from the index.
 """
@@ -21,6 +23,7 @@ from agentless.store import STORE_FILENAME, Store, TaskRun
 
 FUNNEL = ("localized", "applied", "validated", "resolved")
 STAGES = ("index", "localize", "repair", "validate", "evaluate")
+JOBS = ("repair", "eval", "exercises")
 
 
 @dataclass
@@ -36,6 +39,11 @@ class TaskRow:
     result: dict[str, Any]
     evaluation: dict[str, Any]
     funnel: dict[str, bool | None] = field(default_factory=dict)
+    job: str = "repair"
+
+    @property
+    def is_exercise(self) -> bool:
+        return self.job == "exercises"
 
     @property
     def timings(self) -> dict[str, float]:
@@ -70,11 +78,13 @@ def load_rows(store: Store) -> list[TaskRow]:
     """Every task the store knows, newest state, in instance order."""
     usage = store.usage_by_instance()
     rows = []
-    for job in ("repair", "eval"):
+    for job in JOBS:
         for iid, run in sorted(store.task_runs(job).items()):
             result = store.latest_result(iid) or {}
             output = run.output or {}
             evaluation = output.get("evaluation") or (output if job == "eval" else {})
+            if job == "exercises":
+                evaluation = {"outcome": output["headline"]} if "headline" in output else {}
             row = TaskRow(
                 instance_id=iid,
                 status=run.status,
@@ -84,10 +94,22 @@ def load_rows(store: Store) -> list[TaskRow]:
                 usage=usage.get(iid, Usage(cost=None if iid in usage else 0.0)),
                 result=result,
                 evaluation=evaluation,
+                job=job,
             )
-            row.funnel = _funnel(row)
+            row.funnel = {} if row.is_exercise else _funnel(row)
             rows.append(row)
     return rows
+
+
+def exercise_metrics(store: Store) -> dict[str, Any] | None:
+    """The exercise benchmark's metrics over every exercise the store knows (``None`` when
+    the run holds none), computed as ``agentless exercises`` computes them."""
+    runs = store.task_runs("exercises")
+    if not runs:
+        return None
+    from agentless.runner.jobs import exercise_metrics as metrics_of
+
+    return metrics_of(store, sorted(runs))
 
 
 def _seconds(run: TaskRun) -> float | None:
@@ -134,7 +156,11 @@ def _funnel(row: TaskRow) -> dict[str, bool | None]:
 # --- Markdown ----------------------------------------------------------------------------
 
 
-def markdown(run_dir: Path, rows: Sequence[TaskRow]) -> str:
+def markdown(
+    run_dir: Path, rows: Sequence[TaskRow], exercises: dict[str, Any] | None = None
+) -> str:
+    """The report as Markdown: counts, the funnel and stage times of repairs, the exercise
+    benchmark's metrics, a line per task."""
     total = sum((row.usage for row in rows), Usage())
     counts = {
         s: sum(1 for r in rows if r.status == s)
@@ -147,12 +173,34 @@ def markdown(run_dir: Path, rows: Sequence[TaskRow]) -> str:
         f"{counts['interrupted'] + counts['running']} unfinished. "
         f"Tokens: {total.prompt_tokens:,} prompt + {total.completion_tokens:,} completion "
         f"({total.cached_tokens:,} cached); cost: {_money(total.cost)}.",
-        "",
-        "## Funnel",
-        "",
-        "| step | tasks | of known |",
-        "|---|---:|---:|",
     ]
+    repairs = [row for row in rows if not row.is_exercise]
+    if repairs:
+        lines += _repair_sections(repairs)
+    if exercises is not None:
+        from agentless.exercises.metrics import render_markdown
+
+        lines += ["", "## Exercise benchmark", "", render_markdown(exercises).rstrip("\n")]
+    lines += [
+        "",
+        "## Tasks",
+        "",
+        "| instance | status | patch | evaluation | tokens | cost | seconds | note |",
+        "|---|---|---|---|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        patch = "yes" if row.result.get("model_patch") else ("no" if row.result else "-")
+        patch = "-" if row.is_exercise else patch
+        note = (row.error.splitlines()[0] if row.error else "")[:120].replace("|", "\\|")
+        lines.append(
+            f"| {row.instance_id} | {row.status} | {patch} | {row.evaluation.get('outcome', '-')} "
+            f"| {row.usage.total_tokens:,} | {_money(row.usage.cost)} | {row.seconds or '-'} | {note} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _repair_sections(rows: Sequence[TaskRow]) -> list[str]:
+    lines = ["", "## Funnel", "", "| step | tasks | of known |", "|---|---:|---:|"]
     for step in FUNNEL:
         known = [r.funnel.get(step) for r in rows if r.funnel.get(step) is not None]
         lines.append(f"| {step} | {sum(1 for k in known if k)} | {len(known)} |")
@@ -176,21 +224,7 @@ def markdown(run_dir: Path, rows: Sequence[TaskRow]) -> str:
         ]
         for name, values in recall.items():
             lines.append(f"| {name} | {statistics.mean(values):.2f} | {len(values)} |")
-    lines += [
-        "",
-        "## Tasks",
-        "",
-        "| instance | status | patch | evaluation | tokens | cost | seconds | note |",
-        "|---|---|---|---|---:|---:|---:|---|",
-    ]
-    for row in rows:
-        patch = "yes" if row.result.get("model_patch") else ("no" if row.result else "-")
-        note = (row.error.splitlines()[0] if row.error else "")[:120].replace("|", "\\|")
-        lines.append(
-            f"| {row.instance_id} | {row.status} | {patch} | {row.evaluation.get('outcome', '-')} "
-            f"| {row.usage.total_tokens:,} | {_money(row.usage.cost)} | {row.seconds or '-'} | {note} |"
-        )
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _money(cost: float | None) -> str:
@@ -227,22 +261,81 @@ def _svg(figure: Any) -> str:
     return text[text.index("<svg") :]
 
 
-def plots(rows: Sequence[TaskRow]) -> dict[str, str]:
-    """Inline SVG plots by title: the funnel, tokens and cost per task, time per stage,
-    localization recall (when gold patches are known)."""
+def plots(rows: Sequence[TaskRow], exercises: dict[str, Any] | None = None) -> dict[str, str]:
+    """Inline SVG plots by title: the funnel (of repairs), the exercise benchmark's pass rate
+    by try and by language, tokens and cost per task, time per stage, localization recall
+    (when gold patches are known)."""
+    out: dict[str, str] = {}
+    repairs = [row for row in rows if not row.is_exercise]
+    if repairs or exercises is None:
+        out["Funnel: localized → applied → validated → resolved"] = _funnel_plot(repairs)
+    if exercises is not None:
+        out["Pass rate by try and by language"] = _pass_rate_plot(exercises)
+    out["Tokens and cost per task"] = _usage_plot(rows)
+    times = _stage_times(repairs)
+    if times:
+        fig = _figure(6, 2.8)
+        ax = fig.subplots()
+        ax.boxplot(list(times.values()), tick_labels=list(times), orientation="horizontal")
+        ax.set_xlabel("seconds")
+        out["Time per stage"] = _svg(fig)
+    recall = _recall(repairs)
+    if recall:
+        fig = _figure(6, 2.4)
+        ax = fig.subplots()
+        means = [statistics.mean(v) for v in recall.values()]
+        ax.barh(list(recall), means, color="#72b7b2")
+        ax.set_xlim(0, 1)
+        ax.set_xlabel(f"mean recall ({max(len(v) for v in recall.values())} tasks with gold)")
+        out["Localization recall"] = _svg(fig)
+    return out
+
+
+def _figure(width: float, height: float) -> Any:
     from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
 
-    out: dict[str, str] = {}
-    fig = Figure(figsize=(6, 2.6))
+    return Figure(figsize=(width, height))
+
+
+def _funnel_plot(rows: Sequence[TaskRow]) -> str:
+    fig = _figure(6, 2.6)
     ax = fig.subplots()
     values = [sum(1 for r in rows if r.funnel.get(step)) for step in FUNNEL]
     ax.barh(list(reversed(FUNNEL)), list(reversed(values)), color="#4c78a8")
     for y, v in enumerate(reversed(values)):
         ax.text(v, y, f" {v}", va="center")
     ax.set_xlabel(f"tasks (of {len(rows)})")
-    out["Funnel: localized → applied → validated → resolved"] = _svg(fig)
+    return _svg(fig)
 
-    fig = Figure(figsize=(7, 2.8))
+
+def _pass_rate_plot(metrics: dict[str, Any]) -> str:
+    """Grouped bars: for all exercises and each language, the pass rate after each try."""
+    plot = metrics["plot"]
+    tries, series = plot["tries"], plot["series"]
+    cases = {"all": metrics["cases"]} | {
+        lang: block["cases"] for lang, block in metrics["by_language"].items()
+    }
+    groups = list(series)
+    fig = _figure(1.6 + 1.1 * len(groups), 2.8)
+    ax = fig.subplots()
+    width = 0.8 / max(len(tries), 1)
+    colours = ("#4c78a8", "#f58518", "#54a24b", "#e45756")
+    for i, number in enumerate(tries):
+        xs = [g + (i - (len(tries) - 1) / 2) * width for g in range(len(groups))]
+        values = [series[name][i] or 0.0 for name in groups]
+        ax.bar(xs, values, width, label=f"try {number}", color=colours[i % len(colours)])
+        for x, v in zip(xs, values, strict=True):
+            ax.text(x, v, f"{v:.0f}", ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(range(len(groups)), [f"{g}\n({cases.get(g, 0)})" for g in groups])
+    ax.set_ylim(0, 120)  # room above 100% for the legend
+    ax.set_yticks(range(0, 101, 20))
+    ax.set_ylabel("pass rate (%)")
+    ax.legend(fontsize=7, loc="upper center", ncol=len(tries), frameon=False)
+    return _svg(fig)
+
+
+def _usage_plot(rows: Sequence[TaskRow]) -> str:
+    fig = _figure(7, 2.8)
     ax = fig.subplots()
     names = [r.instance_id for r in rows]
     ax.bar(range(len(rows)), [r.usage.total_tokens for r in rows], color="#f58518")
@@ -255,25 +348,7 @@ def plots(rows: Sequence[TaskRow]) -> dict[str, str]:
         twin = ax.twinx()
         twin.plot(range(len(rows)), costs, "o", color="#54a24b")
         twin.set_ylabel("cost ($)")
-    out["Tokens and cost per task"] = _svg(fig)
-
-    times = _stage_times(rows)
-    if times:
-        fig = Figure(figsize=(6, 2.8))
-        ax = fig.subplots()
-        ax.boxplot(list(times.values()), tick_labels=list(times), orientation="horizontal")
-        ax.set_xlabel("seconds")
-        out["Time per stage"] = _svg(fig)
-    recall = _recall(rows)
-    if recall:
-        fig = Figure(figsize=(6, 2.4))
-        ax = fig.subplots()
-        means = [statistics.mean(v) for v in recall.values()]
-        ax.barh(list(recall), means, color="#72b7b2")
-        ax.set_xlim(0, 1)
-        ax.set_xlabel(f"mean recall ({max(len(v) for v in recall.values())} tasks with gold)")
-        out["Localization recall"] = _svg(fig)
-    return out
+    return _svg(fig)
 
 
 # --- HTML --------------------------------------------------------------------------------
@@ -302,10 +377,17 @@ details { margin: 4px 0; } summary { cursor: pointer; }
 <div class="plots">
 {% for title, svg in plots.items() %}<div class="plot"><h3>{{ title }}</h3>{{ svg|safe }}</div>
 {% endfor %}</div>
+{% if exercises %}<h2>Exercise benchmark</h2>
+<p>{{ exercises.title }}</p>
+<table><tr>{% for h in exercises.header %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for cells in exercises.rows %}<tr>{% for c in cells %}<td>{{ c }}</td>{% endfor %}</tr>
+{% endfor %}</table>
+<ul>{% for note in exercises.notes %}<li>{{ note }}</li>{% endfor %}</ul>
+{% endif %}
 <h2>Tasks</h2>
 <table><tr><th>instance</th><th>status</th><th>patch</th><th>evaluation</th><th>tokens</th><th>cost</th><th>seconds</th><th>note</th></tr>
 {% for row in rows %}<tr><td><a href="#task-{{ row.instance_id }}">{{ row.instance_id }}</a></td>
-<td class="{{ row.status }}">{{ row.status }}</td><td>{{ 'yes' if row.result.get('model_patch') else 'no' }}</td>
+<td class="{{ row.status }}">{{ row.status }}</td><td>{{ '-' if row.is_exercise else ('yes' if row.result.get('model_patch') else 'no') }}</td>
 <td>{{ row.evaluation.get('outcome', '-') }}</td><td>{{ '{:,}'.format(row.usage.total_tokens) }}</td>
 <td>{{ money(row.usage.cost) }}</td><td>{{ row.seconds or '-' }}</td><td>{{ (row.error.splitlines() or [''])[0][:160] }}</td></tr>
 {% endfor %}</table>
@@ -314,6 +396,13 @@ details { margin: 4px 0; } summary { cursor: pointer; }
 <h2>{{ row.instance_id }} <span class="{{ row.status }}">({{ row.status }})</span></h2>
 <p><a href="#">back to the overview</a></p>
 {% if row.error %}<pre>{{ row.error }}</pre>{% endif %}
+{% if row.is_exercise %}<p>Outcome: <b>{{ row.evaluation.get('outcome', row.status) }}</b></p>
+<h3>Tries</h3>
+{% for t in row.result.get('tries', []) %}<details><summary>try {{ t.number }}: {{ 'passed' if t.passed else 'failed' }} · {{ t.replies|length }} repl{{ 'y' if t.replies|length == 1 else 'ies' }}{% if t.context_exhausted %} · context full{% endif %}</summary>
+<table>{% for r in t.replies %}<tr><td>{{ r.kind }}</td><td>{{ r.applied }} edit(s) applied</td><td>{% if r.malformed %}malformed: {{ r.failures|map('join', ': ')|join('; ') }}{% else %}well-formed{% endif %}</td><td>{% if r.test_edits %}test files edited (not written): {{ r.test_edits|join(', ') }}{% endif %}{% if r.lazy %} {{ r.lazy }} placeholder comment(s){% endif %}</td></tr>{% endfor %}</table>
+{% if t.test %}<p>tests: {{ 'passed' if t.test.passed else 'failed' }}{% if t.test.timed_out %} (timed out){% endif %}{% if t.test.syntax_error %} · syntax error{% endif %}{% if t.test.indentation_error %} · indentation error{% endif %} · {{ '%.1f'|format(t.test.seconds) }} s</p><pre>{{ t.test.output }}</pre>{% endif %}</details>
+{% endfor %}
+{% else %}
 <h3>Chosen patch</h3>
 {% if row.result.get('model_patch') %}{{ diff(row.result['model_patch'])|safe }}{% else %}<p>none</p>{% endif %}
 {% if row.evaluation %}<p>Evaluation: <b>{{ row.evaluation.get('outcome') }}</b> {{ row.evaluation.get('detail', '') }}</p>{% endif %}
@@ -324,6 +413,7 @@ details { margin: 4px 0; } summary { cursor: pointer; }
 {% if c.patch %}{{ diff(c.patch)|safe }}{% endif %}
 {% if c.edit_failures %}<pre>{{ c.edit_failures|tojson(indent=1) }}</pre>{% endif %}</details>
 {% endfor %}
+{% endif %}
 <h3>Model calls</h3>
 {% for call in details[row.instance_id].calls %}<details><summary>{{ call.stage }} · {{ call.usage.prompt_tokens }} + {{ call.usage.completion_tokens }} tokens{% if call.error %} · error{% endif %}</summary>
 {% for m in call.request.get('messages', []) %}<p><b>{{ m.role }}</b></p><pre>{{ m.content }}</pre>{% endfor %}
@@ -354,7 +444,28 @@ def _diff_html(patch: str) -> str:
     return highlight(patch, DiffLexer(), HtmlFormatter(noclasses=True, style="default"))
 
 
-def html(run_dir: Path, rows: Sequence[TaskRow], store: Store) -> str:
+def _exercise_section(metrics: dict[str, Any] | None) -> dict[str, Any] | None:
+    if metrics is None:
+        return None
+    from agentless.exercises.metrics import render_markdown, table
+
+    header, rows = table(metrics)
+    title, *rest = render_markdown(metrics).splitlines()
+    notes = [line for line in rest if line and not line.startswith("|")]
+    return {
+        "title": title.lstrip("# ").replace("`", ""),
+        "header": header,
+        "rows": [[cell.replace("**", "") for cell in row] for row in rows],
+        "notes": [note.removeprefix("- ") for note in notes],
+    }
+
+
+def html(
+    run_dir: Path,
+    rows: Sequence[TaskRow],
+    store: Store,
+    exercises: dict[str, Any] | None = None,
+) -> str:
     """The whole report as one HTML document (no external resources)."""
     import jinja2
 
@@ -369,15 +480,18 @@ def html(run_dir: Path, rows: Sequence[TaskRow], store: Store) -> str:
     total = sum((row.usage for row in rows), Usage())
     done = sum(1 for r in rows if r.status == "done")
     resolved = sum(1 for r in rows if r.funnel.get("resolved"))
-    headline = (
-        f"{done} done · {resolved} resolved · {total.total_tokens:,} tokens · {_money(total.cost)}"
-    )
+    verdict = f"{resolved} resolved"
+    if exercises is not None:
+        rates = [exercises.get(f"pass_rate_{n}") for n in exercises["plot"]["tries"]]
+        verdict = "pass rate by try " + " / ".join("-" if r is None else f"{r}%" for r in rates)
+    headline = f"{done} done · {verdict} · {total.total_tokens:,} tokens · {_money(total.cost)}"
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     template = env.from_string(_PAGE)
     return template.render(
         run_dir=str(run_dir),
         rows=rows,
-        plots=plots(rows),
+        plots=plots(rows, exercises),
+        exercises=_exercise_section(exercises),
         details=details,
         headline=headline,
         money=_money,
@@ -391,15 +505,16 @@ def build_report(run_dir: Path, *, with_html: bool = False) -> Report:
 
     if not (run_dir / STORE_FILENAME).is_file():
         raise ConfigError(
-            f"{run_dir} holds no {STORE_FILENAME}: give the folder `agentless batch --out` or "
-            "`agentless run --out` wrote"
+            f"{run_dir} holds no {STORE_FILENAME}: give the folder `agentless batch --out`, "
+            "`agentless exercises --out` or `agentless run --out` wrote"
         )
     with Store.for_run(run_dir) as store:
         rows = load_rows(store)
-        text = markdown(run_dir, rows)
+        exercises = exercise_metrics(store)
+        text = markdown(run_dir, rows, exercises)
         paths = [run_dir / "report.md"]
         write_text(paths[0], text)
         if with_html:
             paths.append(run_dir / "report.html")
-            write_text(paths[1], html(run_dir, rows, store))
+            write_text(paths[1], html(run_dir, rows, store, exercises))
     return Report(text, paths)

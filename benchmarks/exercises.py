@@ -8,7 +8,8 @@ also checks that no prompt holds a reference file.
 
 ``model``: a real OpenAI-compatible endpoint (e.g. llama.cpp's server with qwen2.5-coder-1.5b)
 on the same exercises. Exercises go one by one, each in every format before the next, so that
-figures of an interrupted run compare the formats on the same exercises; a re-run resumes.
+figures of an interrupted run compare the formats on the same exercises; a re-run resumes
+(both run on the runner's scheduler, as ``agentless exercises`` does).
 
     python benchmarks/exercises.py reference POLYGLOT --out runs/ref --formats diff,udiff,whole
     python benchmarks/exercises.py model POLYGLOT/python --out runs/qwen \\
@@ -29,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from agentless.config import Config, load_config
-from agentless.exercises import exercise_of, exercise_tasks, render_markdown, run_exercises
+from agentless.exercises import exercise_of, exercise_tasks, render_markdown
 from agentless.exercises.run import TITLES
+from agentless.runner import run_exercises
 from agentless.tasks import Task
 from agentless.testing import RecordedRequest, ScriptedServer
 from agentless.testing.reference import reference_blocker, reference_files, reference_reply
@@ -87,7 +89,7 @@ def _reference(tasks: list[Task], formats: list[str], args: argparse.Namespace) 
 
         with ScriptedServer(default=answer) as srv:
             config = _config(args, fmt, "reference", srv.url)
-            metrics = run_exercises(tasks, config, args.out / fmt)
+            metrics = run_exercises(tasks, config, args.out / fmt, progress="log").summary
             # The system message and the exercise prompt are built from the exercise alone;
             # later messages carry the model's own work back (its replies, the files it wrote).
             bodies = [json.dumps(r.messages[:2], ensure_ascii=False) for r in srv.chat_requests]
@@ -103,7 +105,8 @@ def _model(tasks: list[Task], formats: list[str], args: argparse.Namespace) -> d
         for fmt in formats:
             # The exercises before this one are finished in the run directory: skipped.
             config = _config(args, fmt, args.model, args.base_url)
-            metrics[fmt] = run_exercises(tasks[:count], config, args.out / fmt)
+            run = run_exercises(tasks[:count], config, args.out / fmt, progress="log")
+            metrics[fmt] = run.summary
             loads[fmt].append(os.getloadavg()[0])
     return {
         fmt: {"metrics": metrics[fmt], "load_average_during": _mean(loads[fmt])} for fmt in formats

@@ -9,7 +9,13 @@ store, edit engine, sandbox, pytest), and every metric checked against what the 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +26,9 @@ from click.testing import CliRunner
 
 from agentless.cli import main
 from agentless.config import Config, load_config
-from agentless.errors import ConfigError
-from agentless.exercises import ExerciseResult, exercise_tasks, render_markdown, run_exercises
+from agentless.errors import ConfigError, ModelError
+from agentless.exercises import ExerciseResult, exercise_tasks, render_markdown
+from agentless.runner import run_exercises
 from agentless.store import Store
 from agentless.testing import RecordedRequest, ScriptedServer
 
@@ -173,8 +180,8 @@ def run(
     root: Path, tmp_path: Path, out: Path, reply: Callable[[RecordedRequest], str] = scripted
 ) -> tuple[dict[str, Any], list[RecordedRequest]]:
     with ScriptedServer(default=reply) as srv:
-        metrics = run_exercises(exercise_tasks(root), config_for(srv, tmp_path), out)
-        return metrics, srv.chat_requests
+        report = run_exercises(exercise_tasks(root), config_for(srv, tmp_path), out)
+        return report.summary, srv.chat_requests
 
 
 def result_of(out: Path, name: str) -> ExerciseResult:
@@ -273,6 +280,31 @@ def test_the_reference_solution_reaches_no_prompt_copy_or_file(stories: Run) -> 
         assert not any(GOLD in json.dumps(call.request) for call in store.calls())
 
 
+def test_report_shows_the_benchmark_metrics_and_the_pass_rate_plot(
+    stories: Run, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    shutil.copytree(stories.out, out)
+    result = CliRunner().invoke(main, ["report", str(out), "--html"])
+    assert result.exit_code == 0, result.output
+    text = (out / "report.md").read_text()
+    assert "6 task(s): 6 done, 0 failed, 0 unfinished" in text
+    assert "## Funnel" not in text  # repairs' funnel: nothing to show for exercises
+    # language, cases, pass 1, pass 2, well-formed, malformed, syntax, indent, lazy,
+    # timeouts, test edits: each story counted once where it belongs.
+    row = "| python | 6 | 33.3% | 83.3% | 83.3% | 1 | 1 | 1 | 1 | 1 | 1 |"
+    assert row in text and "| **all** | 6 | 33.3% | 83.3% |" in text
+    assert "| python__sleeper | done | - | passed on try 2 (2 replies, 1 timed out;" in text
+    page = (out / "report.html").read_text()
+    assert "Pass rate by try and by language" in page and "Funnel" not in page
+    assert page.count("<svg") == 2  # the pass rates, tokens per task
+    assert "pass rate by try 33.3% / 83.3%" in page
+    assert "<td>python</td><td>6</td><td>33.3%</td><td>83.3%</td>" in page
+    assert 'id="task-python__cheater"' in page
+    assert "test files edited (not written): cheater_test.py" in page
+    assert "(timed out)" in page and "indentation error" in page
+
+
 def test_a_second_run_resumes_without_calling_the_model(stories: Run, tmp_path: Path) -> None:
     out = tmp_path / "copy"
     shutil.copytree(stories.out, out)
@@ -294,14 +326,65 @@ def test_an_interrupted_run_reruns_only_unfinished_exercises_from_the_store(
         ]
         run_exercises([t for t in tasks if t.instance_id == "python__greeter"], config, out)
         assert len(srv.chat_requests) == 2
-        # A crash after greeter's first reply: its result is gone, its model calls are not.
+        # A crash after greeter's replies, as a killed process leaves the store: the task
+        # still running, no result, its model calls kept.
         with Store.for_run(out) as store, store.transaction() as conn:
             conn.execute("DELETE FROM task_results")
-        metrics = run_exercises(tasks, config, out)
+            conn.execute("UPDATE task_runs SET status = 'running', output = '{}'")
+        metrics = run_exercises(tasks, config, out).summary
         names = [r.messages[1]["content"].splitlines()[0] for r in srv.chat_requests[2:]]
     assert not any("greeter" in n for n in names)  # both replies came from the store
     assert metrics["cases"] == 2 and metrics["cached_replies"] == 2
     assert (metrics["passed_1"], metrics["passed_2"]) == (1, 2)
+
+
+def test_a_model_endpoint_that_is_down_stops_the_run_which_resumes_later(
+    exercises: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    wanted = ("python__adder", "python__doubler", "python__greeter")
+    tasks = [t for t in exercise_tasks(exercises) if t.instance_id in wanted]
+    with ScriptedServer(default=scripted) as srv:
+        config = config_for(srv, tmp_path)
+    # The same settings, with the server gone: nothing listens on its port any more.
+    down = config.model_copy(update={"model": config.model.model_copy(update={"max_attempts": 1})})
+    with pytest.raises(ModelError):
+        run_exercises(tasks, down, out)
+    with Store.for_run(out) as store:
+        runs = store.task_runs("exercises")
+    assert not any(run.status == "done" for run in runs.values())
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["cases"] == 0 and metrics["errors"] == []  # not counted as failures
+    assert len(metrics["unfinished"]) + len(runs) >= len(wanted)
+    with ScriptedServer(default=scripted) as srv:
+        again = run_exercises(tasks, config_for(srv, tmp_path), out).summary
+    assert again["cases"] == 3 and again["unfinished"] == []
+    assert (again["passed_1"], again["passed_2"]) == (2, 3)
+
+
+@pytest.mark.ci
+def test_the_ray_executor_counts_as_the_local_one(exercises: Path, tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason="the ray extra is not installed (make test-ci installs it)")
+    wanted = ("python__adder", "python__doubler", "python__greeter")
+    tasks = [t for t in exercise_tasks(exercises) if t.instance_id in wanted]
+    outcomes = {}
+    with ScriptedServer(default=scripted) as srv:
+        for executor in ("local", "ray"):
+            config = config_for(srv, tmp_path / executor)
+            run = config.run.model_copy(update={"executor": executor, "ray_cpus_per_task": 0.5})
+            metrics = run_exercises(
+                tasks, config.model_copy(update={"run": run}), tmp_path / f"run-{executor}"
+            ).summary
+            outcomes[executor] = {
+                "rows": [
+                    {k: v for k, v in row.items() if k != "seconds"}
+                    for row in metrics["per_exercise"]
+                ],
+                **{k: metrics[k] for k in ("passed_1", "passed_2", "malformed_responses")},
+                **{k: metrics[k] for k in ("replies", "test_runs", "prompt_tokens")},
+            }
+    assert outcomes["ray"] == outcomes["local"]
+    assert (outcomes["ray"]["passed_1"], outcomes["ray"]["passed_2"]) == (2, 3)
 
 
 def test_a_run_directory_keeps_its_settings(exercises: Path, tmp_path: Path) -> None:
@@ -323,6 +406,53 @@ def test_cli_runs_the_benchmark_and_prints_the_table(exercises: Path, tmp_path: 
     assert result.exit_code == 0, result.output
     assert "| python | 2 | 50.0% | 100.0% | 100.0% |" in result.output
     assert f"metrics: {out / 'metrics.json'}" in result.output
+
+
+def test_sigterm_stops_the_cli_in_a_hanging_test_and_a_rerun_resumes(
+    exercises: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "AGENTLESS_MODEL")}
+    with ScriptedServer(default=scripted) as srv:
+        argv = [sys.executable, "-m", "agentless", "exercises", str(exercises), "--out", str(out)]
+        argv += ["--instances", "adder,sleeper", "--model", "scripted", "--base-url", srv.url]
+        argv += ["--cache-dir", str(tmp_path / "cache"), "--test-timeout", "120"]
+        first = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+        def detail(iid: str) -> str:
+            try:
+                with sqlite3.connect(out / "store.db", timeout=5) as conn:
+                    row = conn.execute(
+                        "SELECT detail FROM task_runs WHERE instance_id = ?", (iid,)
+                    ).fetchone()
+            except sqlite3.OperationalError:
+                return ""  # not created or not migrated yet
+            return row[0] if row else ""
+
+        deadline = time.monotonic() + 120
+        while detail("python__sleeper") != "running the tests":
+            assert time.monotonic() < deadline and first.poll() is None, "never reached the tests"
+            time.sleep(0.1)
+        time.sleep(1.0)  # inside its endless loop now
+        stopping = time.monotonic()
+        first.send_signal(signal.SIGTERM)
+        _, err = first.communicate(timeout=60)
+        assert time.monotonic() - stopping < 30, "stopping waited for the test time limit"
+        assert first.returncode == 128 + signal.SIGTERM, err.decode()
+        assert b"run the same command again to resume" in err
+        with Store.for_run(out) as store:
+            states = {i: r.status for i, r in store.task_runs("exercises").items()}
+            assert states["python__sleeper"] == "interrupted"
+        asked = len(srv.chat_requests)
+        # A shorter time limit this time (adder runs again, its reply from the store).
+        argv[-1] = "10"
+        second = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+        assert second.returncode == 0, second.stderr
+        assert len(srv.chat_requests) == asked + 1  # only sleeper's try 2 is new
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["cases"] == 2 and metrics["unfinished"] == []
+    assert (metrics["passed_1"], metrics["passed_2"]) == (1, 2)
+    assert metrics["test_timeouts"] == 1  # the rerun's own run of the hanging tests
 
 
 def test_cli_refuses_an_unknown_language(exercises: Path, tmp_path: Path) -> None:
@@ -373,7 +503,7 @@ def test_an_exercise_that_cannot_run_here_is_listed_apart(exercises: Path, tmp_p
         t for t in exercise_tasks(exercises) if t.instance_id in ("java__hangman", "python__adder")
     ]
     with ScriptedServer(default=scripted) as srv:
-        metrics = run_exercises(tasks, config_for(srv, tmp_path), tmp_path / "run")
+        metrics = run_exercises(tasks, config_for(srv, tmp_path), tmp_path / "run").summary
         assert len(srv.chat_requests) == 1  # adder only
     assert metrics["cases"] == 1 and metrics["pass_rate_1"] == 100.0
     ((reason, ids),) = metrics["unavailable"]["java"]["reasons"].items()

@@ -87,16 +87,34 @@ def test_exercise_folder(tmp_path: Path) -> None:
     (ex / ".meta").mkdir(parents=True)
     (ex / ".docs").mkdir()
     (ex / ".docs" / "instructions.md").write_text("Say two-fer.")
-    (ex / ".meta" / "config.json").write_text(
-        json.dumps({"files": {"solution": ["two_fer.py"], "test": ["two_fer_test.py"]}})
-    )
+    (ex / ".docs" / "instructions.append.md").write_text("Then say it again.")
+    files = {"solution": ["two_fer.py", "helpers.py"], "test": ["two_fer_test.py"]}
+    (ex / ".meta" / "config.json").write_text(json.dumps({"files": files}))
+    for name in (*files["solution"], *files["test"]):
+        (ex / name).write_text("")
     tasks = load_tasks(tmp_path)
     assert len(tasks) == 1
     task = tasks[0]
+    # The benchmark's reader: the id names the language, every file of a role is kept.
+    assert task.instance_id == "python__two-fer"
     assert task.kind == "exercise"
-    assert task.files["solution"] == "two_fer.py"
-    assert "two_fer_test.py" in task.test_cmd
-    assert task.problem_statement == "Say two-fer."
+    assert task.files["solution"] == ["two_fer.py", "helpers.py"]
+    assert task.test_cmd == "python -m pytest -q two_fer_test.py"
+    assert task.problem_statement == "Say two-fer.\n\nThen say it again."
+    assert ".meta" in task.hidden
+    assert load_tasks(ex) == tasks  # one exercise folder, or a folder of them
+
+
+def test_a_broken_exercise_folder_says_what_is_missing(tmp_path: Path) -> None:
+    ex = tmp_path / "two-fer"
+    (ex / ".meta").mkdir(parents=True)
+    (ex / ".docs").mkdir()
+    (ex / ".docs" / "instructions.md").write_text("Say two-fer.")
+    (ex / ".meta" / "config.json").write_text(
+        json.dumps({"files": {"solution": ["two_fer.py"], "test": ["two_fer_test.py"]}})
+    )
+    with pytest.raises(TaskError, match=r"two_fer\.py .*is missing"):
+        load_tasks(tmp_path)
 
 
 def test_local_task_reads_issue_file_or_text(tmp_path: Path) -> None:

@@ -27,8 +27,8 @@ from pathlib import Path, PurePosixPath
 from typing import ClassVar
 
 from agentless.errors import EnvironmentBuildError
-from agentless.exercises.spec import Exercise
 from agentless.repo.locks import file_lock
+from agentless.tasks.exercises import Exercise
 from agentless.validate import procs
 
 if sys.version_info >= (3, 11):
@@ -102,6 +102,11 @@ class Language:
         """Variables the test commands need (on top of the sandbox's scrubbed environment)."""
         return dict(setup.env)
 
+    def readable(self, setup: Setup) -> list[Path]:
+        """Folders the test commands read (kept visible, read-only, where the sandbox hides
+        their parent, as it hides ``/tmp``): the installs linked into the work copy."""
+        return [target.resolve() for target in setup.links.values()]
+
 
 def _missing_tools(*tools: str) -> str:
     missing = [tool for tool in tools if shutil.which(tool) is None]
@@ -118,11 +123,25 @@ def _rewrite(path: Path, change: Callable[[str], str]) -> None:
 # --- Python --------------------------------------------------------------------------------
 
 
+# Where the interpreter's files are (its virtualenv, the installation under it, pytest's).
+_PREFIXES = (
+    "import os, sys, pytest\n"
+    "folders = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(pytest.__file__))}\n"
+    "print('\\n'.join(sorted(os.path.realpath(f) for f in folders)))"
+)
+
+
 class Python(Language):
     name = "python"
     fence = "python"
     syntax_error = re.compile(r"\bSyntaxError\b")
     indentation_error = re.compile(r"\b(IndentationError|TabError)\b")
+
+    def __init__(
+        self, cache_dir: Path, *, python: Path | None = None, install_timeout: float = 1800
+    ):
+        super().__init__(cache_dir, python=python, install_timeout=install_timeout)
+        self._prefixes: list[Path] = []
 
     @property
     def interpreter(self) -> str:
@@ -131,7 +150,7 @@ class Python(Language):
     def _check_toolchain(self) -> str:
         try:
             proc = subprocess.run(
-                [self.interpreter, "-c", "import pytest"],
+                [self.interpreter, "-c", _PREFIXES],
                 capture_output=True,
                 text=True,
                 timeout=60,
@@ -141,7 +160,12 @@ class Python(Language):
             return f"cannot run {self.interpreter}: {exc}"
         if proc.returncode != 0:
             return f"pytest is not installed for {self.interpreter} (pip install pytest)"
+        self._prefixes = [Path(line) for line in proc.stdout.splitlines() if line.strip()]
         return ""
+
+    def readable(self, setup: Setup) -> list[Path]:
+        # The interpreter and its packages: a virtualenv under /tmp is hidden otherwise.
+        return [*super().readable(setup), *self._prefixes]
 
     def commands(self, work: Path, exercise: Exercise) -> list[Argv]:
         tests = [t for t in exercise.tests if t.endswith(".py") and "test" in PurePosixPath(t).name]
@@ -479,6 +503,25 @@ class Cpp(Language):
 LANGUAGES: dict[str, type[Language]] = {
     cls.name: cls for cls in (Python, JavaScript, Java, Go, Rust, Cpp)
 }
+
+_SHARED: dict[tuple[str, Path, Path | None, float], Language] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def language_for(
+    name: str, cache_dir: Path, *, python: Path | None = None, install_timeout: float = 1800
+) -> Language | None:
+    """The language ``name`` with these settings, one instance per process (its toolchain is
+    checked once), or ``None`` when there is no such language."""
+    if name not in LANGUAGES:
+        return None
+    key = (name, Path(cache_dir), python, install_timeout)
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = LANGUAGES[name](
+                Path(cache_dir), python=python, install_timeout=install_timeout
+            )
+        return _SHARED[key]
 
 
 def fence_for(path: str, language: Language) -> str:

@@ -147,31 +147,47 @@ def render_markdown(metrics: dict[str, Any]) -> str:
         f"{tries} tr{'y' if tries == 1 else 'ies'}",
         "",
     ]
-    header = ["language", "cases", *[f"pass {n}" for n in range(1, tries + 1)]]
-    header += ["well-formed", "malformed", "syntax", "indent", "lazy", "timeouts"]
-    header += ["test edits", "s/case"]
+    header, rows = table(metrics)
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|---|" + "---:|" * (len(header) - 1))
-    for language, block in metrics["by_language"].items():
-        lines.append(_table_row(language, block, tries))
-    lines.append(_table_row("**all**", metrics, tries))
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
     lines.append("")
     cost = metrics.get("cost")
     lines.append(
         f"Tokens: {metrics['prompt_tokens']:,} prompt ({metrics['cached_tokens']:,} cached), "
-        f"{metrics['completion_tokens']:,} completion; cost "
-        + ("unknown" if cost is None else f"${cost:.4f}")
-        + f"; {metrics['replies']} replies ({metrics['cached_replies']} from the store)."
+        f"{metrics['completion_tokens']:,} completion; cost {_money(cost)}; "
+        + f"{metrics['replies']} replies ({metrics['cached_replies']} from the store)."
     )
     for language, info in metrics["unavailable"].items():
         for reason, ids in info["reasons"].items():
             lines.append(f"- not run: {language}, {len(ids)} exercise(s): {reason}")
     for error in metrics["errors"]:
         lines.append(f"- error: {error['exercise']}: {error['reason']}")
+    unfinished = metrics.get("unfinished") or []
+    if unfinished:
+        lines.append(
+            f"- not finished: {len(unfinished)} exercise(s) ({', '.join(unfinished[:5])}"
+            + (", ..." if len(unfinished) > 5 else "")
+            + "); run the same command again to resume"
+        )
     return "\n".join(lines) + "\n"
 
 
-def _table_row(name: str, block: dict[str, Any], tries: int) -> str:
+def table(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """The metrics table (a row per language, then ``**all**``) as header and cells, for the
+    Markdown above and the HTML report."""
+    tries = int(metrics["tries"])
+    header = ["language", "cases", *[f"pass {n}" for n in range(1, tries + 1)]]
+    header += ["well-formed", "malformed", "syntax", "indent", "lazy", "timeouts"]
+    header += ["test edits", "s/case", "tokens", "cost"]
+    rows = [
+        _table_row(language, block, tries) for language, block in metrics["by_language"].items()
+    ]
+    rows.append(_table_row("**all**", metrics, tries))
+    return header, rows
+
+
+def _table_row(name: str, block: dict[str, Any], tries: int) -> list[str]:
     cells = [name, str(block["cases"])]
     cells += [_pct(block.get(f"pass_rate_{n}")) for n in range(1, tries + 1)]
     cells.append(_pct(block.get("percent_cases_well_formed")))
@@ -180,7 +196,13 @@ def _table_row(name: str, block: dict[str, Any], tries: int) -> str:
     cells += [str(block["test_timeouts"]), str(block["test_edits"])]
     seconds = block.get("seconds_per_case")
     cells.append("-" if seconds is None else f"{seconds:.1f}")
-    return "| " + " | ".join(cells) + " |"
+    cells.append(f"{block['prompt_tokens'] + block['completion_tokens']:,}")
+    cells.append(_money(block.get("cost")))
+    return cells
+
+
+def _money(cost: float | None) -> str:
+    return "unknown" if cost is None else f"${cost:.4f}"
 
 
 def _pct(value: float | None) -> str:

@@ -189,3 +189,21 @@ class ExerciseResult:
             seconds=float(data.get("seconds", 0.0)),
             reason=str(data.get("reason", "")),
         )
+
+
+def describe(result: ExerciseResult) -> str:
+    """One line about an exercise's outcome, for progress lines."""
+    if result.status != "done":
+        return f"{result.status}: {result.reason}"
+    counts = result.counts()
+    verdict = f"passed on try {result.passed_on_try}" if result.passed else "failed"
+    extras = [f"{counts['replies']} repl{'y' if counts['replies'] == 1 else 'ies'}"]
+    for key, label in (
+        ("malformed_responses", "malformed"),
+        ("test_timeouts", "timed out"),
+        ("test_edits", "edited tests"),
+        ("exhausted_context_windows", "context full"),
+    ):
+        if counts[key]:
+            extras.append(f"{counts[key]} {label}")
+    return f"{verdict} ({', '.join(extras)}; {result.seconds:.1f} s)"

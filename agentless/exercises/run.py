@@ -14,24 +14,23 @@ from __future__ import annotations
 import dataclasses
 import re
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from agentless.config import Config, ExercisesConfig
 from agentless.edits import EditResult, apply_reply
 from agentless.errors import ContextLengthError, EnvironmentBuildError
-from agentless.exercises.languages import LANGUAGES, Language, Setup, fence_for
+from agentless.exercises.languages import Language, Setup, fence_for, language_for
 from agentless.exercises.result import ExerciseResult, ReplyKind, ReplyRecord, TryRecord
-from agentless.exercises.spec import Exercise, exercise_of
 from agentless.exercises.testrun import TestOutcome, run_tests
 from agentless.exercises.workspace import WorkCopy
 from agentless.model import Model
 from agentless.tasks import Task
+from agentless.tasks.exercises import Exercise, exercise_of
 from agentless.templates import render
 from agentless.validate.sandbox import Sandbox
 
@@ -60,21 +59,21 @@ _PLACEHOLDER = re.compile(
 
 @dataclass
 class ExerciseServices:
-    """What exercise runs share: where work copies go, the install cache, the sandboxes."""
+    """What the exercises of a run share: where work copies go, the install cache, the
+    sandbox every test command goes through (with its language's memory cap)."""
 
     work_root: Path
     cache_dir: Path
-    isolation: bool = True
-    use_bwrap: bool = True
+    sandbox: Sandbox
     python: Path | None = None
     install_timeout: float = 1800.0
-    _languages: dict[str, Language] = field(default_factory=dict, repr=False)
-    _sandboxes: dict[int, Sandbox] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def from_config(cls, config: Config, work_root: Path | None = None) -> ExerciseServices:
-        """Services from the run and validate sections of ``config``."""
+    def from_config(
+        cls, config: Config, work_root: Path | None = None, *, sandbox: Sandbox | None = None
+    ) -> ExerciseServices:
+        """Services from the run and validate sections of ``config`` (a scheduled run passes
+        its own sandbox: test slots, stopping, every command recorded)."""
         from agentless.repo.workspace import default_cache_dir
 
         root = work_root or config.run.run_dir or Path(tempfile.mkdtemp(prefix="agentless-ex-"))
@@ -82,40 +81,44 @@ class ExerciseServices:
         return cls(
             work_root=Path(root),
             cache_dir=(config.run.cache_dir or default_cache_dir()) / "exercises",
-            isolation=validate.isolation,
-            use_bwrap=validate.use_bwrap,
+            sandbox=sandbox or Sandbox.from_config(validate),
             python=validate.python,
             install_timeout=validate.install_timeout,
         )
 
     def language(self, name: str) -> Language | None:
-        """The language named ``name`` (one shared instance), or ``None`` when unknown."""
-        with self._lock:
-            if name not in self._languages and name in LANGUAGES:
-                self._languages[name] = LANGUAGES[name](
-                    self.cache_dir, python=self.python, install_timeout=self.install_timeout
-                )
-            return self._languages.get(name)
+        """The language named ``name`` (shared by this process's runs), or ``None``."""
+        return language_for(
+            name, self.cache_dir, python=self.python, install_timeout=self.install_timeout
+        )
 
-    def sandbox(self, language: Language) -> Sandbox:
-        """A sandbox with ``language``'s memory cap."""
-        with self._lock:
-            memory = language.memory_mb
-            if memory not in self._sandboxes:
-                self._sandboxes[memory] = Sandbox(
-                    isolation=self.isolation, memory_mb=memory, use_bwrap=self.use_bwrap
-                )
-            return self._sandboxes[memory]
+
+class Progress(Protocol):
+    """Where a run reports the step an exercise is at (the scheduler's task context)."""
+
+    def stage(self, name: str, detail: str = "") -> None: ...
+
+
+class _Silent:
+    def stage(self, name: str, detail: str = "") -> None:
+        pass
 
 
 def run_exercise(
-    task: Task, model: Model, config: Config, *, services: ExerciseServices | None = None
+    task: Task,
+    model: Model,
+    config: Config,
+    *,
+    services: ExerciseServices | None = None,
+    progress: Progress | None = None,
 ) -> ExerciseResult:
     """Solve the exercise ``task`` stands for with ``model``; never raises for an outcome (a
     reply that does not apply, failing or hanging tests), only for broken infrastructure (the
-    model server down after retries, no sandbox)."""
+    model server down after retries, no sandbox) or a stop (``progress.stage`` may raise).
+    ``progress`` hears each step: setup, then each try's replies and test run."""
     exercise = exercise_of(task)
     services = services or ExerciseServices.from_config(config)
+    progress = progress or _Silent()
     settings = config.exercises
     started = time.monotonic()
 
@@ -132,6 +135,7 @@ def run_exercise(
             reason=reason,
         )
 
+    progress.stage("setup", f"{exercise.id}: toolchain and what the tests need")
     language = services.language(exercise.language)
     if language is None:
         return result("unavailable", reason=f"no runner for {exercise.language}")
@@ -148,7 +152,7 @@ def run_exercise(
     folder = services.work_root / task.instance_id / exercise.name
     work = _work_copy(exercise, language, setup, folder)
     try:
-        session = _Session(model, settings, exercise, language, work, services, setup)
+        session = _Session(model, settings, exercise, language, work, services, setup, progress)
         return result("done", session.run())
     finally:
         work.remove_build_outputs(language.build_outputs)
@@ -174,8 +178,10 @@ class _Session:
         work: WorkCopy,
         services: ExerciseServices,
         setup: Setup,
+        progress: Progress,
     ) -> None:
         self.model = model
+        self.progress = progress
         self.settings = settings
         self.exercise = exercise
         self.language = language
@@ -196,10 +202,11 @@ class _Session:
                 self.messages.append(
                     {"role": "user", "content": self._retry_prompt(tries[-1].test)}
                 )
-            replies, exhausted = self._replies("initial" if number == 1 else "retry")
+            replies, exhausted = self._replies(number, "initial" if number == 1 else "retry")
             if exhausted:
                 tries.append(TryRecord(number, tuple(replies), None, context_exhausted=True))
                 break
+            self.progress.stage(f"try {number}", "running the tests")
             tries.append(TryRecord(number, tuple(replies), self._test()))
             if tries[-1].passed:
                 break
@@ -207,10 +214,12 @@ class _Session:
 
     # --- replies -----------------------------------------------------------------------------
 
-    def _replies(self, kind: ReplyKind) -> tuple[list[ReplyRecord], bool]:
+    def _replies(self, number: int, kind: ReplyKind) -> tuple[list[ReplyRecord], bool]:
         """The try's first reply and its reflections; ``True`` when the prompt no longer fits."""
         records: list[ReplyRecord] = []
         for round_ in range(self.settings.reflections + 1):
+            asking = f"reflection {round_}/{self.settings.reflections}" if round_ else "reply"
+            self.progress.stage(f"try {number}", f"asking the model ({asking})")
             try:
                 completion = self.model.complete(
                     self.messages,
@@ -261,11 +270,12 @@ class _Session:
     def _test(self) -> TestOutcome:
         restored = self.work.restore()
         return run_tests(
-            self.services.sandbox(self.language),
+            self.services.sandbox,
             self.language,
             self.language.commands(self.work.path, self.exercise),
             self.work.path,
             env=self.language.test_env(self.setup),
+            readable=self.language.readable(self.setup),
             timeout=self.settings.test_timeout,
             hide=[self.services.cache_dir],
             restored=restored,

@@ -64,12 +64,14 @@ def run_tests(
     *,
     env: Mapping[str, str],
     timeout: float,
+    readable: Sequence[Path] = (),
     hide: Sequence[Path] = (),
     restored: Sequence[str] = (),
     limit: int = 6000,
 ) -> TestOutcome:
     """Run ``commands`` in order in ``work`` (stopping at the first failure) within ``timeout``
-    seconds in all; the output is cleaned (``hide``: more folders to name only relatively)."""
+    seconds in all, with ``language``'s memory cap and ``readable`` folders visible read-only;
+    the output is cleaned (``hide``: more folders to name only relatively)."""
     started = time.monotonic()
     parts: list[str] = []
     exit_code: int | None = 0
@@ -79,7 +81,14 @@ def run_tests(
         if left <= 0:
             timed_out, exit_code = True, None
             break
-        result = sandbox.run(argv, cwd=work, env=env, timeout=left)
+        result = sandbox.run(
+            argv,
+            cwd=work,
+            env=env,
+            timeout=left,
+            readable=readable,
+            memory_mb=language.memory_mb,
+        )
         parts.append(result.output)
         exit_code = result.exit_code
         if result.timed_out:

@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from agentless.exercises.spec import HIDDEN_FOLDERS, Exercise
+from agentless.tasks.exercises import HIDDEN_FOLDERS, Exercise
 
 # Never copied: earlier builds and installs, caches, version control.
 _NOT_COPIED = frozenset(

@@ -1,8 +1,9 @@
-"""The runner: the one composition root and the one scheduler behind ``run``, ``batch`` and
-``eval`` (and, next, ``exercises``).
+"""The runner: the one composition root and the one scheduler behind ``run``, ``batch``,
+``eval`` and ``exercises``.
 
 ``build_services(config)`` builds the collaborators once (workspace, environments, the
-run's sandbox); a job (``RepairJob``, ``EvalJob``) says what to do per task; a ``Scheduler``
+run's sandbox); a job (``RepairJob``, ``EvalJob``, ``ExerciseJob``) says what to do per task;
+a ``Scheduler``
 maps it over the tasks with resume, progress and an executor (``local`` threads or ``ray``).
 A run directory holds ``store.db`` (every model call, the response cache, every result and
 the scheduler's state) and the exports written from it (see ``agentless.runner.rundir``).
@@ -22,7 +23,7 @@ from agentless.errors import AgentlessError, ConfigError, Interrupted
 from agentless.model import DryRunModel, Model, OpenAICompatibleModel, PromptRecord
 from agentless.pipeline import Services, TaskResult, run_task
 from agentless.runner.context import Finished, Job, RunSandbox, TaskContext
-from agentless.runner.jobs import EvalJob, RepairJob
+from agentless.runner.jobs import EvalJob, ExerciseJob, RepairJob, exercise_metrics
 from agentless.runner.rundir import safe_name
 from agentless.runner.scheduler import EXECUTORS, RunReport, Scheduler, exit_code
 from agentless.store import Store
@@ -32,6 +33,7 @@ from agentless.tokens import count_message_tokens
 __all__ = [
     "EXECUTORS",
     "EvalJob",
+    "ExerciseJob",
     "Finished",
     "Job",
     "RepairJob",
@@ -41,11 +43,13 @@ __all__ = [
     "TaskContext",
     "build_services",
     "dry_run",
+    "exercise_metrics",
     "exit_code",
     "open_model",
     "require_model",
     "run_batch",
     "run_evaluation",
+    "run_exercises",
     "run_one",
 ]
 
@@ -153,6 +157,38 @@ def run_batch(
         job, run_dir, config, services=services, progress=progress, wait=wait, title="batch"
     )
     return sched.run(tasks, resume=resume)
+
+
+def run_exercises(
+    tasks: Sequence[Task],
+    config: Config,
+    run_dir: Path,
+    *,
+    resume: bool = True,
+    progress: str = "auto",
+    wait: bool = False,
+    services: Services | None = None,
+) -> RunReport:
+    """``agentless exercises``: solve every exercise into ``run_dir``, resumable as ``batch``
+    is. The report's summary is the benchmark's metrics (also ``RUN_DIR/metrics.json``). A
+    failure every exercise would meet (the model endpoint down after its retries, no sandbox)
+    stops the run and is raised; the exercises left resume on the next run."""
+    require_model(config)
+    services = services or build_services(config)
+    services.sandbox.isolation  # noqa: B018 - fail before any model call when isolation is missing
+    job = ExerciseJob(
+        config, work_root=Path(run_dir), instance_ids=tuple(t.instance_id for t in tasks)
+    )
+    sched = scheduler(
+        job, run_dir, config, services=services, progress=progress, wait=wait, title="exercises"
+    )
+    report = sched.run(tasks, resume=resume)
+    halted = report.halted_by
+    if halted is not None:
+        if isinstance(halted.exception, AgentlessError):
+            raise halted.exception
+        raise AgentlessError(f"{halted.instance_id}: {halted.error}")
+    return report
 
 
 def run_evaluation(

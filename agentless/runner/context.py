@@ -62,6 +62,8 @@ class Finished:
     # The exception itself where the executor can hand it over (the local one does), so
     # ``agentless run`` can raise what a single task raised.
     exception: BaseException | None = field(default=None, repr=False, compare=False)
+    # The failure stops the whole run (the job's ``halts`` said so, where it was raised).
+    halts: bool = False
 
 
 @dataclass
@@ -232,6 +234,17 @@ class Job(Protocol):
         """What a finished output depends on; a task done under another one is run again."""
         ...
 
+    def check_store(self, store: Any) -> None:
+        """Refuse (``ConfigError``) a run directory this job cannot continue, or note in it
+        what the job needs to find there next time; called with the run directory locked,
+        before any task starts."""
+        ...
+
+    def halts(self, error: BaseException) -> bool:
+        """True when ``error``, raised by one task, would fail every task: the run stops
+        (unfinished tasks resume on the next run) instead of recording each failure."""
+        ...
+
     def is_done(self, task: Task, earlier: Mapping[str, Any] | None, run_dir: Path) -> bool:
         """True when ``task`` needs no new run (``earlier``: its stored output, if done)."""
         ...
@@ -266,12 +279,12 @@ def execute(job: Job, task: Task, ctx: TaskContext) -> Finished:
     except AgentlessError as exc:
         if ctx.stop.is_set():
             return Finished(iid, "interrupted", error="stopped before it finished")
-        return Finished(iid, "failed", error=f"{type(exc).__name__}: {exc}", exception=exc)
+        error = f"{type(exc).__name__}: {exc}"
+        return Finished(iid, "failed", error=error, exception=exc, halts=job.halts(exc))
     except Exception as exc:  # one task's bug must not end a run of hundreds
         if ctx.stop.is_set():
             return Finished(iid, "interrupted", error="stopped before it finished")
         detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        return Finished(
-            iid, "failed", error=f"unexpected {type(exc).__name__}: {exc}\n{detail}", exception=exc
-        )
+        error = f"unexpected {type(exc).__name__}: {exc}\n{detail}"
+        return Finished(iid, "failed", error=error, exception=exc, halts=job.halts(exc))
     return Finished(iid, "done", output=output)

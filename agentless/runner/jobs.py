@@ -1,7 +1,7 @@
-"""The per-task work the scheduler runs: repairing a task (``run``, ``batch``) and grading a
-prediction (``eval``). Another job (the exercise benchmark) plugs in the same way: a value
-with ``name``, ``config``, ``fingerprint``, ``is_done``, ``run``, ``export`` and ``summarize``
-(see ``agentless.runner.context.Job``).
+"""The per-task work the scheduler runs: repairing a task (``run``, ``batch``), grading a
+prediction (``eval``) and solving an exercise (``exercises``). Each is a value with ``name``,
+``config``, ``fingerprint``, ``check_store``, ``halts``, ``is_done``, ``run``, ``export`` and
+``summarize`` (see ``agentless.runner.context.Job``).
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from agentless.config import Config
+from agentless.errors import ConfigError, ModelError, StoreError, ValidationError
 from agentless.model import Usage
 from agentless.pipeline import Services, TaskResult, run_task
 from agentless.runner.context import TaskContext
 from agentless.runner.rundir import safe_name, trajectory, upsert_prediction, write_json, write_text
-from agentless.store import Store
+from agentless.store import Store, TaskRun
 from agentless.tasks import Task
 from agentless.validate.evaluate import (
     Evaluator,
@@ -87,6 +88,12 @@ class RepairJob:
             mode="json", exclude={"run": True, "model": {"api_key", "base_url"}}
         )
         return _digest([settings, self.evaluate])
+
+    def check_store(self, store: Store) -> None:
+        """Any run directory of repairs can be continued (changed settings re-run tasks)."""
+
+    def halts(self, error: BaseException) -> bool:
+        return False  # one task's failure (an unreachable repo, a model error) is its own
 
     def is_done(self, task: Task, earlier: Mapping[str, Any] | None, run_dir: Path) -> bool:
         return earlier is not None
@@ -206,6 +213,12 @@ class EvalJob:
     def fingerprint(self) -> str:
         return _digest(self.config.validate_.model_dump(mode="json"))
 
+    def check_store(self, store: Store) -> None:
+        """Any evaluation folder can be continued."""
+
+    def halts(self, error: BaseException) -> bool:
+        return False
+
     def is_done(self, task: Task, earlier: Mapping[str, Any] | None, run_dir: Path) -> bool:
         # As before the scheduler: the same patch graded before (not an infrastructure
         # failure) is kept; anything else is graded again.
@@ -247,3 +260,180 @@ class EvalJob:
         """Every instance id of the dataset (swebench's ``total_instances``), not only the
         ones with a prediction."""
         return list(self.dataset_ids) or [task.instance_id for task in tasks]
+
+
+# Model settings that change how a reply is fetched, not what it says.
+_TRANSPORT = {
+    "base_url",
+    "api_key",
+    "api_key_env",
+    "timeout",
+    "connect_timeout",
+    "max_attempts",
+    "retry_budget",
+    "backoff_base",
+    "backoff_max",
+    "concurrency",
+    "prices",
+}
+
+
+@dataclass(frozen=True)
+class ExerciseJob:
+    """Solve each exercise as Aider's benchmark does (``agentless.exercises.run_exercise``),
+    with work copies under ``work_root``; ``RUN_DIR/metrics.json`` is rewritten after every
+    exercise, over ``instance_ids`` (the benchmark's exercises, in order)."""
+
+    config: Config
+    work_root: Path
+    instance_ids: tuple[str, ...] = ()
+    name: str = "exercises"
+
+    def fingerprint(self) -> str:
+        return _digest(
+            {
+                "model": self.config.model.model_dump(mode="json", exclude=_TRANSPORT),
+                "exercises": self.config.exercises.model_dump(mode="json", exclude={"languages"}),
+                "python": str(self.config.validate_.python or ""),
+            }
+        )
+
+    def check_store(self, store: Store) -> None:
+        """A run directory holds one benchmark setting: continuing it with another is refused
+        (its metrics would mix them)."""
+        wanted = self._settings()
+        found = store.get_meta("exercises")
+        if found is not None and found != wanted:
+            changed = ", ".join(
+                f"{k} {found.get(k)!r} -> {v!r}" for k, v in wanted.items() if found.get(k) != v
+            )
+            raise ConfigError(
+                f"{store.path.parent} holds a run with other settings ({changed}); "
+                "use another --out folder for these settings"
+            )
+        store.set_meta("exercises", wanted)
+
+    def halts(self, error: BaseException) -> bool:
+        # What fails one exercise this way fails them all: the model endpoint down after its
+        # retries or refusing the requests, no sandbox, the store unwritable.
+        return isinstance(error, (ModelError, ValidationError, StoreError))
+
+    def is_done(self, task: Task, earlier: Mapping[str, Any] | None, run_dir: Path) -> bool:
+        # Exercises that could not run here are looked at again: a toolchain may be installed.
+        return earlier is not None and (earlier.get("result") or {}).get("status") == "done"
+
+    def run(self, task: Task, ctx: TaskContext) -> dict[str, Any]:
+        from agentless.exercises import ExerciseServices, describe, run_exercise
+
+        services = ExerciseServices.from_config(
+            self.config, self.work_root, sandbox=ctx.services.sandbox
+        )
+        model = ctx.model()
+        try:
+            result = run_exercise(task, model, self.config, services=services, progress=ctx)
+        finally:
+            close = getattr(model, "close", None)
+            if close is not None:
+                close()
+        return {
+            "result": result.to_dict(),
+            "resolved": result.passed if result.status == "done" else None,
+            "headline": describe(result),
+        }
+
+    def export(
+        self, task: Task, output: Mapping[str, Any], run_dir: Path, store: Store
+    ) -> tuple[str, dict[str, Any]]:
+        result = dict(output["result"])
+        task_dir = run_dir / safe_name(task.instance_id)
+        write_json(task_dir / "result.json", result)
+        write_json(task_dir / "trajectory.json", trajectory(store, task.instance_id, {}))
+        order = self.instance_ids or tuple(sorted(store.task_runs(self.name)))
+        self.write_metrics(run_dir, store, order, {task.instance_id: result})
+        return "", result
+
+    def summarize(self, tasks: Sequence[Task], run_dir: Path, store: Store) -> dict[str, Any]:
+        """The benchmark's metrics (also written to ``metrics.json``)."""
+        return self.write_metrics(run_dir, store, [t.instance_id for t in tasks])
+
+    def write_metrics(
+        self,
+        run_dir: Path,
+        store: Store,
+        order: Sequence[str],
+        latest: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Write ``RUN_DIR/metrics.json`` for the exercises in ``order`` (``latest``: results
+        not in the store yet); returns the metrics."""
+        metrics = exercise_metrics(store, order, self.config, latest)
+        write_json(run_dir / EXERCISE_METRICS, metrics)
+        return metrics
+
+    def _settings(self) -> dict[str, Any]:
+        settings = self.config.exercises
+        return {
+            "model": self.config.model.name,
+            "edit_format": settings.edit_format,
+            "tries": settings.tries,
+            "reflections": settings.reflections,
+        }
+
+
+EXERCISE_METRICS = "metrics.json"
+
+
+def exercise_metrics(
+    store: Store,
+    order: Sequence[str],
+    config: Config | None = None,
+    latest: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Aider's metrics over the exercises ``order`` names, from the store: each one's latest
+    result; one whose run failed counts as an ``error`` with the failure; those not finished
+    yet are listed under ``unfinished``. Without ``config``, the settings the store recorded."""
+    from agentless.exercises import ExerciseResult, summarize
+
+    settings = store.get_meta("exercises") or {}
+    if config is not None:
+        settings = {
+            "model": config.model.name,
+            "edit_format": config.exercises.edit_format,
+            "tries": config.exercises.tries,
+        }
+    runs = store.task_runs(ExerciseJob.name)
+    results, unfinished = [], []
+    for iid in order:
+        data = (latest or {}).get(iid) or _exercise_outcome(runs.get(iid), iid, settings)
+        if data is None:
+            unfinished.append(iid.replace("__", "/", 1))
+        else:
+            results.append(ExerciseResult.from_dict(data))
+    metrics = summarize(
+        results,
+        tries=int(settings.get("tries", 2)),
+        edit_format=str(settings.get("edit_format", "")),
+        model=str(settings.get("model", "")),
+    )
+    metrics["unfinished"] = unfinished
+    return metrics
+
+
+def _exercise_outcome(
+    run: TaskRun | None, instance_id: str, settings: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """A task row's latest exercise result; a failed run as an ``error`` result."""
+    if run is None:
+        return None
+    if run.status == "failed":
+        language = instance_id.split("__", 1)[0]
+        return {
+            "exercise": instance_id.replace("__", "/", 1),
+            "instance_id": instance_id,
+            "language": language,
+            "edit_format": settings.get("edit_format", ""),
+            "model": settings.get("model", ""),
+            "status": "error",
+            "reason": (run.error.splitlines() or ["failed"])[0],
+        }
+    result = (run.output or {}).get("result")
+    return dict(result) if result else None

@@ -11,6 +11,7 @@ worktrees are released by the unwinding tasks, and unfinished tasks resume on th
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import signal
 import threading
@@ -147,6 +148,8 @@ class RunReport:
     finished: dict[str, Finished]
     skipped: list[str]
     stopped_by: int | None = None
+    # The failure that stopped the run (one the job says every task would meet).
+    halted_by: Finished | None = None
 
     @property
     def interrupted(self) -> bool:
@@ -181,12 +184,14 @@ class Scheduler:
         self.title = title or job.name
         self.stop = threading.Event()
         self.stopped_by: int | None = None
+        self.halted_by: Finished | None = None
         self._executor: Executor | None = None
         self._hub: Hub | None = None
 
     def run(self, tasks: Sequence[Task], *, resume: bool = True) -> RunReport:
         """Run every task not done yet; returns the summary also written to summary.json."""
         with locked(self.run_dir, wait=self.wait), Store.for_run(self.run_dir) as store:
+            self.job.check_store(store)
             config = self.job.config.model_dump(mode="json", exclude={"model": {"api_key"}})
             store.set_meta("config", config)
             fingerprint = self.job.fingerprint()
@@ -200,10 +205,12 @@ class Scheduler:
             if pending:
                 with self._signals(), shown(board, self.progress):
                     finished = self._execute(pending, store, fingerprint, board)
+                if self.halted_by is not None and self.stopped_by is None:
+                    procs.clear_stop()  # our own stop, not a signal's: the process goes on
             self._close_unfinished(store, pending, finished)
             summary = self.job.summarize(tasks, self.run_dir, store)
             write_json(self.run_dir / "summary.json", summary)
-        return RunReport(summary, finished, skipped, self.stopped_by)
+        return RunReport(summary, finished, skipped, self.stopped_by, self.halted_by)
 
     def _pending(
         self,
@@ -264,6 +271,10 @@ class Scheduler:
         by_id = {task.instance_id: task for task in pending}
         finished: dict[str, Finished] = {}
         for outcome in self._executor.run(pending, hub):
+            if outcome.status == "failed" and outcome.halts:
+                self._halt(outcome)
+                # Not this task's own failure: it is unfinished, and resumes with the others.
+                outcome = dataclasses.replace(outcome, status="interrupted")
             finished[outcome.instance_id] = outcome
             self._record(by_id[outcome.instance_id], outcome, store, board)
         return finished
@@ -294,6 +305,22 @@ class Scheduler:
                 )
 
     # --- stopping -----------------------------------------------------------------------
+
+    def _halt(self, outcome: Finished) -> None:
+        """Stop the run for a failure every task would meet; the others resume next time."""
+        if self.stop.is_set():
+            return
+        self.halted_by = outcome
+        self.stop.set()
+        log.error(
+            "stopping the run: %s failed with %s; run the same command again to resume",
+            outcome.instance_id,
+            outcome.error.splitlines()[0],
+        )
+        if self._hub is not None:
+            self._hub.stop_children()
+        if self._executor is not None:
+            self._executor.cancel()
 
     def request_stop(self, signum: int = signal.SIGINT) -> None:
         """Stop taking work; running tasks unwind and resume on the next run."""

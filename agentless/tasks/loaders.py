@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 
 from agentless.errors import TaskError
+from agentless.tasks.exercises import exercise_task, find_exercises
 from agentless.tasks.model import Task
 
 
@@ -150,37 +151,6 @@ def _row_to_task(row: Any, path: Path, n: int) -> Task:
 
 
 def load_exercises(root: Path) -> list[Task]:
-    """Aider/Exercism-style exercises: folders with ``.meta/config.json`` and ``.docs/``."""
-    configs = sorted(root.glob(".meta/config.json")) or sorted(root.rglob(".meta/config.json"))
-    if not configs:
-        raise TaskError(f"{root}: no exercise found (expected <exercise>/.meta/config.json)")
-    return [_exercise_task(config.parent.parent) for config in configs]
-
-
-def _exercise_task(folder: Path) -> Task:
-    config = folder / ".meta" / "config.json"
-    try:
-        meta = json.loads(config.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise TaskError(f"{config}: not valid JSON ({exc})") from None
-    if not isinstance(meta, dict):
-        raise TaskError(f"{config}: expected a JSON object with a files section")
-    roles = meta.get("files", {})
-    files = {role: paths[0] for role, paths in roles.items() if isinstance(paths, list) and paths}
-    docs = [
-        folder / ".docs" / name
-        for name in ("introduction.md", "instructions.md", "instructions.append.md")
-    ]
-    statement = "\n\n".join(p.read_text(encoding="utf-8") for p in docs if p.is_file())
-    if not statement.strip():
-        raise TaskError(f"{folder}: no instructions in .docs/")
-    test = files.get("test", "")
-    return Task(
-        instance_id=folder.name,
-        repo=str(folder.resolve()),
-        problem_statement=statement,
-        kind="exercise",
-        test_cmd=f"python -m pytest -q {test}" if test else "",
-        files=files,
-        hidden=[".meta"],  # the reference solution lives there; a run must never see it
-    )
+    """Aider/Exercism-style exercises (folders with ``.meta/config.json`` and ``.docs/``), read
+    by the exercise benchmark's reader: ids are ``language__name``, every file of each role."""
+    return [exercise_task(exercise) for exercise in find_exercises(root)]

@@ -36,8 +36,8 @@ class Task(BaseModel):
     log_parser: str = ""
     kind: TaskKind = "swebench"
     test_cmd: str = Field(default="", description="Test command for local repos and exercises.")
-    files: dict[str, str] = Field(
-        default_factory=dict, description="Exercise roles -> paths (solution, test, example)."
+    files: dict[str, list[str]] = Field(
+        default_factory=dict, description="Exercise roles -> paths (solution, test, editor)."
     )
     hidden: list[str] = Field(
         default_factory=list,

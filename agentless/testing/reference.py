@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from agentless.exercises.languages import missing_crates
-from agentless.exercises.spec import Exercise
+from agentless.tasks.exercises import Exercise
 
 _CONTEXT = 3
 

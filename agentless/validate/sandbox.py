@@ -280,10 +280,12 @@ class Sandbox:
         writable: Sequence[Path] = (),
         readable: Sequence[Path] = (),
         fixtures: Sequence[Fixture] = (),
+        memory_mb: int | None = None,
     ) -> SandboxResult:
         """Run ``argv`` in ``cwd`` (writable, as are ``writable``; ``readable`` stay visible
         read-only) and return what happened; never raises for a failing command, only for a
-        sandbox that cannot start (or ``procs.Stopped``)."""
+        sandbox that cannot start (or ``procs.Stopped``). ``memory_mb`` overrides the memory
+        cap for this command."""
         mode = self.isolation
         limit = self.timeout if timeout is None else timeout
         extra = {**(env or {}), **{k: v for f in fixtures for k, v in f.env.items()}}
@@ -292,14 +294,15 @@ class Sandbox:
         programs = program_roots(argv, base_env.get("PATH"))
         reads = [p for p in dict.fromkeys([*_resolved(readable), *programs]) if p not in writes]
         paths = Paths(writes, reads)
-        init = self._init_options(fixtures)
+        memory = self.memory_bytes if memory_mb is None else max(0, memory_mb) * 1024 * 1024
+        init = self._init_options(fixtures, memory)
         with _scratch(mode) as scratch:
             launch = MODES[mode].launch(list(argv), writes[0], paths, init, scratch)
             full_env = {**base_env, **launch.env}
             return self._execute(launch.argv, tuple(argv), writes[0], full_env, limit, mode)
 
-    def _init_options(self, fixtures: Sequence[Fixture]) -> list[str]:
-        options = ["--memory", str(self.memory_bytes)]
+    def _init_options(self, fixtures: Sequence[Fixture], memory_bytes: int) -> list[str]:
+        options = ["--memory", str(memory_bytes)]
         for cidr in self.blackholes:
             options += ["--blackhole", cidr]
         for fixture in fixtures:
@@ -340,7 +343,9 @@ class Sandbox:
             work = Path(folder).resolve()
             argv = [sys.executable, "-I", "-S", "-c", "pass"]
             paths = Paths([work], program_roots(argv, None))
-            launch = MODES[mode].launch(argv, work, paths, self._init_options(()), work)
+            launch = MODES[mode].launch(
+                argv, work, paths, self._init_options((), self.memory_bytes), work
+            )
             try:
                 proc = procs.run_captured(
                     launch.argv, cwd=work, env={**scrub_environment(), **launch.env}, timeout=30

@@ -1,5 +1,8 @@
 """What an exercise folder holds: instructions, the files to change, the tests, the language.
 
+The one reader of exercise folders: ``load_tasks`` on a folder and ``agentless exercises`` both
+go through ``find_exercises``.
+
 Folders follow the Exercism layout Aider's benchmarks use: ``.docs/instructions.md`` (with
 ``introduction.md`` before it and ``instructions.append.md`` after it when present) and
 ``.meta/config.json`` naming ``files.solution``, ``files.test``, ``files.editor`` (read-only
@@ -10,12 +13,14 @@ their paths are kept only so that the work copy leaves them out.
 from __future__ import annotations
 
 import json
+import shlex
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from agentless.errors import TaskError
-from agentless.tasks import Task
+from agentless.errors import ConfigError, TaskError
+from agentless.tasks.model import Task
 
 # Where each language's solution files are recognised, by file extension.
 _EXTENSIONS = {
@@ -99,9 +104,22 @@ def exercise_task(exercise: Exercise) -> Task:
         repo=str(exercise.folder),
         problem_statement=exercise.instructions,
         kind="exercise",
-        files={"solution": exercise.solution[0], "test": exercise.tests[0]},
+        test_cmd=_test_command(exercise),
+        files={
+            "solution": list(exercise.solution),
+            "test": list(exercise.tests),
+            "editor": list(exercise.editor),
+        },
         hidden=list(HIDDEN_FOLDERS),
     )
+
+
+def _test_command(exercise: Exercise) -> str:
+    """How ``agentless run`` on a Python exercise runs its tests (the benchmark runs each
+    language's own commands, ``agentless.exercises.languages``)."""
+    if exercise.language != "python":
+        return ""
+    return shlex.join(["python", "-m", "pytest", "-q", *exercise.tests])
 
 
 def find_exercises(root: Path) -> list[Exercise]:
@@ -119,6 +137,29 @@ def find_exercises(root: Path) -> list[Exercise]:
     exercises = [read_exercise(folder) for folder in folders]
     _refuse_duplicates(exercises)
     return sorted(exercises, key=lambda e: (e.language, e.name))
+
+
+def exercise_tasks(
+    root: Path, *, languages: Sequence[str] = (), names: Iterable[str] = ()
+) -> list[Task]:
+    """The exercises under ``root`` as tasks, kept to ``languages`` and to ``names`` (an
+    exercise's name, ``language/name`` or ``language__name``)."""
+    known = sorted(set(_EXTENSIONS.values()))
+    unknown = [lang for lang in languages if lang not in known]
+    if unknown:
+        raise ConfigError(f"unknown language(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    exercises = [e for e in find_exercises(root) if not languages or e.language in languages]
+    wanted = set(names)
+    if wanted:
+        chosen = [e for e in exercises if wanted & {e.name, e.id, e.instance_id}]
+        found = {key for e in chosen for key in (e.name, e.id, e.instance_id)}
+        missing = sorted(wanted - found)
+        if missing:
+            raise TaskError(f"no exercise named {', '.join(missing)} under {root}")
+        exercises = chosen
+    if not exercises:
+        raise TaskError(f"{root}: no exercise in the language(s) {', '.join(languages)}")
+    return [exercise_task(e) for e in exercises]
 
 
 def _inside_hidden(folder: Path, root: Path) -> bool:
