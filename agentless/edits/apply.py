@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 from agentless.edits import feedback
@@ -10,25 +9,13 @@ from agentless.edits.data import Edit, EditFailure, EditResult, FailureReason
 from agentless.edits.elision import has_elision, locate_elided
 from agentless.edits.formats import EDIT_FORMATS, check_format
 from agentless.edits.hunks import Contradiction, locate_hunk
+from agentless.edits.lazy import defined_names, is_placeholder
 from agentless.edits.locate import Placement, View, fuzzy, locate
 from agentless.edits.parse import detect_format, parse_edits
 from agentless.edits.paths import from_instructions, resolve
 from agentless.edits.render import render_diff
 from agentless.edits.syntax import breaks
 from agentless.edits.text import Doc
-
-# Comment lines that stand for code left out of a "whole" file ("# ... rest unchanged ...").
-# A bare `...` line is not one: in Python it is code (Ellipsis). Nor is a comment that merely
-# mentions an ellipsis or the word "unchanged" ("# keep the order unchanged"): the comment must
-# open or close with an ellipsis, or say that code was left as it was.
-_COMMENT = re.compile(r"^(?:#+|//+|/\*+|<!--|--|;+)\s*(?P<body>.*?)\s*(?:\*+/|-->)?$")
-_LAZY_BODY = re.compile(
-    r"^(\.\.\.|…)|(\.\.\.|…)$|\b(existing code|rest of (the )?(code|file|class|function|method|"
-    r"module|implementation)|rest (is |remains? |stays? )?unchanged|same as before|"
-    r"(remains?|stays?) (the )?(same|unchanged)|(code|everything else|other \w+) "
-    r"(is |are |remains? |stays? )?unchanged)\b",
-    re.I,
-)
 
 
 class _Tree:
@@ -238,7 +225,8 @@ def _whole(tree: _Tree, edit: Edit, path: str, exists: bool) -> EditFailure | No
     old = tree.doc(path) if exists else None
     if old is not None:
         present = {line.strip() for line in old.lines}
-        lazy = [a for a in edit.after if _is_lazy(a) and a.strip() not in present]
+        missing = defined_names(old.text()) - defined_names("\n".join(edit.after))
+        lazy = [a for a in edit.after if a.strip() not in present and is_placeholder(a, missing)]
         if lazy:
             return _fail(
                 path,
@@ -253,11 +241,6 @@ def _whole(tree: _Tree, edit: Edit, path: str, exists: bool) -> EditFailure | No
         doc.replace(len(doc.lines), len(doc.lines), [], final_newline=old.final_newline)
     tree.write(path, doc)
     return None
-
-
-def _is_lazy(line: str) -> bool:
-    comment = _COMMENT.match(line.strip())
-    return comment is not None and bool(_LAZY_BODY.search(comment["body"]))
 
 
 def _delete(tree: _Tree, edit: Edit, path: str) -> EditFailure | None:
