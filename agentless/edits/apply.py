@@ -9,12 +9,12 @@ from agentless.edits.data import Edit, EditFailure, EditResult, FailureReason
 from agentless.edits.elision import has_elision, locate_elided
 from agentless.edits.formats import EDIT_FORMATS, check_format
 from agentless.edits.hunks import Contradiction, locate_hunk
-from agentless.edits.lazy import defined_names, is_placeholder
+from agentless.edits.lazy import defined_names, is_placeholder, methods_without_class
 from agentless.edits.locate import Placement, View, fuzzy, locate
 from agentless.edits.parse import detect_format, parse_edits
 from agentless.edits.paths import from_instructions, resolve
 from agentless.edits.render import render_diff
-from agentless.edits.syntax import breaks
+from agentless.edits.syntax import breaks, is_python
 from agentless.edits.text import Doc
 
 
@@ -223,23 +223,40 @@ def _place(doc: Doc, placements: Sequence[Placement], final_newline: bool | None
 
 def _whole(tree: _Tree, edit: Edit, path: str, exists: bool) -> EditFailure | None:
     old = tree.doc(path) if exists else None
-    if old is not None:
-        present = {line.strip() for line in old.lines}
-        missing = defined_names(old.text()) - defined_names("\n".join(edit.after))
-        lazy = [a for a in edit.after if a.strip() not in present and is_placeholder(a, missing)]
-        if lazy:
-            return _fail(
-                path,
-                "lazy",
-                f"{edit.label} is not complete: it has {lazy[0].strip()!r} where code was left "
-                "out. Send the complete file, every line of it.",
-            )
+    failure = _incomplete(old, edit, path) if old is not None else None
+    if failure is not None:
+        return failure
     doc = Doc.from_lines(_trim_blank_edges(list(edit.after)))
     if old is not None:
         doc.newline = old.newline
         doc.eols = [old.newline] * len(doc.lines)
         doc.replace(len(doc.lines), len(doc.lines), [], final_newline=old.final_newline)
     tree.write(path, doc)
+    return None
+
+
+def _incomplete(old: Doc, edit: Edit, path: str) -> EditFailure | None:
+    """A whole file that leaves code out: placeholder comments, or a method without its class."""
+    new = "\n".join(edit.after)
+    present = {line.strip() for line in old.lines}
+    missing = defined_names(old.text()) - defined_names(new)
+    lazy = [a for a in edit.after if a.strip() not in present and is_placeholder(a, missing)]
+    if lazy:
+        return _fail(
+            path,
+            "lazy",
+            f"{edit.label} is not complete: it has {lazy[0].strip()!r} where code was left "
+            "out. Send the complete file, every line of it.",
+        )
+    lifted = methods_without_class(old.text(), new) if is_python(path) else []
+    if lifted:
+        cls, method = lifted[0]
+        return _fail(
+            path,
+            "partial",
+            f"{edit.label} leaves code out: it holds {method}() of class {cls} at the top level, "
+            "without the class. Send the complete file, every line of it.",
+        )
     return None
 
 

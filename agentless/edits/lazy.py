@@ -14,7 +14,9 @@ the order unchanged``). A bare ``...`` line is not a comment: in Python it is co
 
 from __future__ import annotations
 
+import ast
 import re
+import warnings
 from collections.abc import Collection
 
 # The comment markers of the languages the engine sees; the body is what follows them.
@@ -68,3 +70,39 @@ def is_placeholder(line: str, missing: Collection[str] = ()) -> bool:
         return True
     words = set(re.findall(r"\w+", body))
     return bool(words & set(missing)) and bool(_KEPT.search(body))
+
+
+def methods_without_class(old: str, new: str) -> list[tuple[str, str]]:
+    """``(class, method)`` for each top-level function of the Python text ``new`` that takes
+    ``self`` or ``cls`` and is a method of a class of ``old`` that ``new`` no longer has: a
+    method cut out of its class is a piece of the file, not the whole file (seen with
+    Qwen2.5-Coder-1.5B: a "whole file" holding only the one method it changed)."""
+    old_tree, new_tree = _parse(old), _parse(new)
+    if old_tree is None or new_tree is None:
+        return []
+    methods = {
+        (node.name, item.name)
+        for node in old_tree.body
+        if isinstance(node, ast.ClassDef)
+        for item in node.body
+        if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    kept = {node.name for node in new_tree.body if isinstance(node, ast.ClassDef)}
+    lifted = []
+    for node in new_tree.body:
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        first = (node.args.posonlyargs + node.args.args)[:1]
+        if not first or first[0].arg not in ("self", "cls"):
+            continue
+        lifted += [(c, m) for c, m in sorted(methods) if m == node.name and c not in kept]
+    return lifted
+
+
+def _parse(text: str) -> ast.Module | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None

@@ -133,3 +133,44 @@ def test_no_polyglot_reference_solution_is_refused_as_lazy() -> None:
         result = apply_reply(reply, {path: stub}, "whole")
         refused += [(path, f.feedback) for f in result.failed if f.reason == "lazy"]
     assert refused == []
+
+
+ACCOUNT = """class Account:
+    def __init__(self, balance=0):
+        self.balance = balance
+
+    def statement(self):
+        return f"balance: {self.balance}"
+
+
+def audit(account):
+    return account.balance >= 0
+"""
+
+
+def test_a_method_sent_as_the_whole_file_without_its_class_is_refused() -> None:
+    # Seen with Qwen2.5-Coder-1.5B: the one method it changed, dedented, as the "whole file".
+    reply = (
+        "bank/account.py\n```python\ndef statement(self):\n"
+        '    return f"balance: {self.balance}\\n"\n```\n'
+    )
+    result = apply_reply(reply, {"bank/account.py": ACCOUNT}, "whole")
+    assert not result.ok and result.files == {}
+    (failure,) = result.failed
+    assert failure.reason == "partial"
+    assert "statement() of class Account" in failure.feedback
+
+
+@pytest.mark.parametrize(
+    "new",
+    [
+        ACCOUNT.replace("balance: ", "Balance: "),  # the class kept
+        "def audit(account):\n    return True\n",  # a module function alone: what it says
+        "def statement(self):\n    return 'x'\n\n\nclass Account:\n    pass\n",  # class kept
+    ],
+)
+def test_whole_files_that_keep_the_class_or_drop_only_functions_apply(new: str) -> None:
+    reply = f"bank/account.py\n```python\n{new}```\n"
+    result = apply_reply(reply, {"bank/account.py": ACCOUNT}, "whole")
+    assert result.ok, result.feedback
+    assert result.files == {"bank/account.py": new}
