@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 from agentless.edits import feedback
@@ -10,25 +9,13 @@ from agentless.edits.data import Edit, EditFailure, EditResult, FailureReason
 from agentless.edits.elision import has_elision, locate_elided
 from agentless.edits.formats import EDIT_FORMATS, check_format
 from agentless.edits.hunks import Contradiction, locate_hunk
+from agentless.edits.lazy import defined_names, is_placeholder, methods_without_class
 from agentless.edits.locate import Placement, View, fuzzy, locate
 from agentless.edits.parse import detect_format, parse_edits
 from agentless.edits.paths import from_instructions, resolve
 from agentless.edits.render import render_diff
-from agentless.edits.syntax import breaks
+from agentless.edits.syntax import breaks, is_python
 from agentless.edits.text import Doc
-
-# Comment lines that stand for code left out of a "whole" file ("# ... rest unchanged ...").
-# A bare `...` line is not one: in Python it is code (Ellipsis). Nor is a comment that merely
-# mentions an ellipsis or the word "unchanged" ("# keep the order unchanged"): the comment must
-# open or close with an ellipsis, or say that code was left as it was.
-_COMMENT = re.compile(r"^(?:#+|//+|/\*+|<!--|--|;+)\s*(?P<body>.*?)\s*(?:\*+/|-->)?$")
-_LAZY_BODY = re.compile(
-    r"^(\.\.\.|…)|(\.\.\.|…)$|\b(existing code|rest of (the )?(code|file|class|function|method|"
-    r"module|implementation)|rest (is |remains? |stays? )?unchanged|same as before|"
-    r"(remains?|stays?) (the )?(same|unchanged)|(code|everything else|other \w+) "
-    r"(is |are |remains? |stays? )?unchanged)\b",
-    re.I,
-)
 
 
 class _Tree:
@@ -236,16 +223,9 @@ def _place(doc: Doc, placements: Sequence[Placement], final_newline: bool | None
 
 def _whole(tree: _Tree, edit: Edit, path: str, exists: bool) -> EditFailure | None:
     old = tree.doc(path) if exists else None
-    if old is not None:
-        present = {line.strip() for line in old.lines}
-        lazy = [a for a in edit.after if _is_lazy(a) and a.strip() not in present]
-        if lazy:
-            return _fail(
-                path,
-                "lazy",
-                f"{edit.label} is not complete: it has {lazy[0].strip()!r} where code was left "
-                "out. Send the complete file, every line of it.",
-            )
+    failure = _incomplete(old, edit, path) if old is not None else None
+    if failure is not None:
+        return failure
     doc = Doc.from_lines(_trim_blank_edges(list(edit.after)))
     if old is not None:
         doc.newline = old.newline
@@ -255,9 +235,29 @@ def _whole(tree: _Tree, edit: Edit, path: str, exists: bool) -> EditFailure | No
     return None
 
 
-def _is_lazy(line: str) -> bool:
-    comment = _COMMENT.match(line.strip())
-    return comment is not None and bool(_LAZY_BODY.search(comment["body"]))
+def _incomplete(old: Doc, edit: Edit, path: str) -> EditFailure | None:
+    """A whole file that leaves code out: placeholder comments, or a method without its class."""
+    new = "\n".join(edit.after)
+    present = {line.strip() for line in old.lines}
+    missing = defined_names(old.text()) - defined_names(new)
+    lazy = [a for a in edit.after if a.strip() not in present and is_placeholder(a, missing)]
+    if lazy:
+        return _fail(
+            path,
+            "lazy",
+            f"{edit.label} is not complete: it has {lazy[0].strip()!r} where code was left "
+            "out. Send the complete file, every line of it.",
+        )
+    lifted = methods_without_class(old.text(), new) if is_python(path) else []
+    if lifted:
+        cls, method = lifted[0]
+        return _fail(
+            path,
+            "partial",
+            f"{edit.label} leaves code out: it holds {method}() of class {cls} at the top level, "
+            "without the class. Send the complete file, every line of it.",
+        )
+    return None
 
 
 def _delete(tree: _Tree, edit: Edit, path: str) -> EditFailure | None:

@@ -21,6 +21,7 @@ FailureReason = Literal[
     "ambiguous",  # ... or in several places, with nothing to choose between them
     "breaks_syntax",  # it matches only loosely, and there it would break a Python file's syntax
     "lazy",  # a whole file with "... rest unchanged ..." elisions
+    "partial",  # a "whole file" that is a piece of the file (a method without its class)
 ]
 
 

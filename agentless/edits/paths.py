@@ -66,6 +66,9 @@ def resolve(
         return Resolved(reason="bad_path", message=f"The path {raw!r} was rejected: {why}.")
     if path in files:
         return Resolved(path=path, exists=True)
+    filled = _placeholder_filled_in(path)
+    if filled in files:
+        return Resolved(path=filled, exists=True)
     copied = from_instructions(path)
     if copied:
         return Resolved(reason="bad_path", message=copied)
@@ -82,6 +85,15 @@ def resolve(
             return Resolved(reason="bad_path", message=clash)
         return Resolved(path=path, exists=False)
     return Resolved(reason="no_file", message=_no_file_message(path, files))
+
+
+def _placeholder_filled_in(path: str) -> str:
+    """The real path a ``path/to/<real path>`` names: the instructions' placeholder with the
+    file's whole path put after it (seen with Qwen2.5-Coder-1.5B: ``path/to/shop/stock.py``)."""
+    parts = path.split("/")
+    if len(parts) > 2 and parts[0].lower() == "path" and parts[1].lower() == "to":
+        return "/".join(parts[2:])
+    return ""
 
 
 def from_instructions(path: str) -> str:

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from agentless.config import Config, ExercisesConfig
 from agentless.edits import EditResult, apply_reply
+from agentless.edits.lazy import is_placeholder
 from agentless.errors import ContextLengthError, EnvironmentBuildError
 from agentless.exercises.languages import Language, Setup, fence_for, language_for
 from agentless.exercises.result import ExerciseResult, ReplyKind, ReplyRecord, TryRecord
@@ -44,17 +45,6 @@ TITLES = {
     "rust": "Rust",
     "cpp": "C++",
 }
-
-# A comment standing for code that was left out: one that opens with an ellipsis ("# ...",
-# "// ... rest unchanged") or says so ("existing code", "rest of the function"). A comment that
-# merely ends with one ("# fixed the style...") is prose.
-_PLACEHOLDER = re.compile(
-    r"^\s*(?:#+|//+|/\*+|--|<!--)\s*(?:(?:\.\.\.|…).*"
-    r"|.*\b(?:existing code|rest of (?:the )?(?:code|file|class|function|method|module"
-    r"|implementation)|(?:is|are|remains?|stays?) unchanged|unchanged (?:code|lines)"
-    r"|same as before)\b.*)$",
-    re.IGNORECASE,
-)
 
 
 @dataclass
@@ -332,7 +322,7 @@ def _lazy_comments(
         if text is None:
             continue
         added = Counter(text.splitlines()) - Counter(before.get(path, "").splitlines())
-        count += sum(n for line, n in added.items() if _PLACEHOLDER.match(line))
+        count += sum(n for line, n in added.items() if is_placeholder(line))
     return count
 
 

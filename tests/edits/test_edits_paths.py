@@ -110,3 +110,14 @@ def test_placeholder_path_is_refused_with_what_to_write_instead() -> None:
     assert apply_reply(reply, {"path/to/file.py": "x = 1\n"}).files == {
         "path/to/file.py": "x = 2\n"
     }
+
+
+def test_placeholder_followed_by_a_whole_real_path_edits_that_file() -> None:
+    files = {"shop/stock.py": "x = 1\n", "stock.py": "x = 1\n"}
+    block = "{}\n```python\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n>>>>>>> REPLACE\n```\n"
+    result = apply_reply(block.format("path/to/shop/stock.py"), files)
+    assert result.files == {"shop/stock.py": "x = 2\n"}
+    # Only a whole path of the tree: a part of one stays the placeholder it is.
+    for partial in ("path/to/stock/file.py", "path/to/shop/missing.py"):
+        result = apply_reply(block.format(partial), files)
+        assert [f.reason for f in result.failed] == ["bad_path"], partial

