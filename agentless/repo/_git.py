@@ -1,18 +1,30 @@
-"""Run git as a subprocess (argv lists only) and translate failures into ``RepoError``.
+"""Git for the repository layer, with failures translated into ``RepoError`` at this boundary.
 
-We call the git binary directly rather than through a wrapper: the index streams blobs through
-``git cat-file --batch``, and every call here is one argv list with a bounded environment.
+Repository state (mirrors, fetches, worktrees, snapshot commits and refs, dirty state, resets,
+diffs) goes through GitPython: ``open_repo`` gives a ``git.Repo`` whose errors leave as
+``RepoError``, and ``translated`` names the step that failed. The index's two hot paths stay
+raw argv pipes (``run_git`` for ``ls-tree`` / ``rev-parse`` / ``cat-file``, and
+``filetree.BlobReader``): they are faster and they keep ``load_index`` from importing
+GitPython at all (DESIGN.md, "Repository layer", has the figures).
+
+GitPython is imported on first use, never at import time: its import runs ``git version``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from agentless.errors import RepoError
+
+if TYPE_CHECKING:
+    import git
 
 # Deterministic identity and dates make snapshot commits content-addressed: the same folder
 # content always gives the same commit id.
@@ -24,6 +36,10 @@ SNAPSHOT_IDENTITY = {
     "GIT_COMMITTER_EMAIL": "agentless@localhost",
     "GIT_COMMITTER_DATE": "1970-01-01T00:00:00+0000",
 }
+# Never prompt for credentials (a mistyped owner/name would hang on a login prompt).
+NO_PROMPT = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}
+# A caller's values of these would silently redirect every command to another repository.
+_REDIRECTS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY")
 
 
 def git_executable() -> str:
@@ -34,16 +50,106 @@ def git_executable() -> str:
     return exe
 
 
+def gitpython() -> ModuleType:
+    """The ``git`` package (GitPython), imported on first use; ``RepoError`` without git."""
+    git_executable()  # our message, not GitPython's ImportError, when git is missing
+    import git
+
+    return git
+
+
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Environment for git: never prompt for credentials, stable C-locale messages."""
+    """Environment for raw git: never prompt for credentials, stable C-locale messages."""
     env = dict(os.environ)
-    env.update({"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_ASKPASS": "true"})
-    # A caller's GIT_DIR / GIT_WORK_TREE would silently redirect every command.
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY"):
+    env.update({**NO_PROMPT, "LC_ALL": "C"})
+    for name in _REDIRECTS:
         env.pop(name, None)
     if extra:
         env.update(extra)
     return env
+
+
+def pinned_env(git_dir: Path, work_tree: Path | None = None) -> dict[str, str]:
+    """Variables to give GitPython's commands for ``git_dir``.
+
+    GitPython starts every command from ``os.environ`` and cannot unset a variable, so a
+    caller's ``GIT_DIR`` and friends are overridden with this repository's own values instead.
+    """
+    env = dict(NO_PROMPT)
+    if any(name in os.environ for name in _REDIRECTS):
+        env["GIT_DIR"] = str(git_dir)
+        common = git_dir / "commondir"
+        shared = git_dir / common.read_text().strip() if common.is_file() else git_dir
+        env["GIT_OBJECT_DIRECTORY"] = str(shared.resolve() / "objects")
+        env["GIT_INDEX_FILE"] = str(git_dir / "index")
+        if work_tree is not None:
+            env["GIT_WORK_TREE"] = str(work_tree)
+    return env
+
+
+def git_message(exc: Exception) -> str:
+    """What git said on stderr (GitPython wraps it in ``stderr: '...'``), else the status."""
+    stderr = getattr(exc, "stderr", "") or ""
+    text = stderr.removeprefix("\n  stderr: '").removesuffix("'").strip()
+    if text:
+        return text
+    status = getattr(exc, "status", None)
+    return f"exit {status}" if isinstance(status, int) else str(status or exc)
+
+
+def _failed(what: str) -> Callable[[str], Exception]:
+    return lambda message: RepoError(f"{what} failed: {message}")
+
+
+@contextlib.contextmanager
+def translated(what: str, raise_as: Callable[[str], Exception] | None = None) -> Iterator[None]:
+    """Turn GitPython's failures inside the block into ``RepoError("<what> failed: ...")``,
+    or into what ``raise_as`` makes of git's message."""
+    git = gitpython()
+    try:
+        yield
+    except (git.GitError, git.exc.ODBError) as exc:
+        raise (raise_as or _failed(what))(git_message(exc)) from None
+
+
+@contextlib.contextmanager
+def open_repo(
+    path: Path, *, what: str = "", raise_as: Callable[[str], Exception] | None = None
+) -> Iterator[git.Repo]:
+    """The repository at ``path`` (a bare mirror or a work tree), closed on exit.
+
+    Its own git processes (GitPython keeps ``cat-file`` helpers alive) end with the block;
+    any GitPython error escaping the block becomes ``RepoError`` naming ``what`` (or what
+    ``raise_as`` makes of git's message).
+    """
+    git = gitpython()
+    label = what or f"git in {path}"
+    try:
+        # Found from a subfolder too, as git itself finds it.
+        repo = git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        # git's own words, which users have seen from us before.
+        message = "fatal: not a git repository (or any of the parent directories): .git"
+        raise (raise_as or _failed(label))(message) from None
+    work_tree = Path(repo.working_tree_dir) if not repo.bare and repo.working_tree_dir else None
+    repo.git.update_environment(**pinned_env(Path(repo.git_dir), work_tree))
+    try:
+        with translated(label, raise_as):
+            yield repo
+    finally:
+        repo.close()
+
+
+def commit_id(repo: git.Repo, name: str) -> str | None:
+    """The full id of the commit ``name`` (an id, branch or tag) names in ``repo``; None when
+    none does."""
+    git = gitpython()
+    if name.startswith("-"):  # never let a name become an option of git's
+        return None
+    try:
+        return str(repo.git.rev_parse("--verify", "--quiet", f"{name}^{{commit}}"))
+    except git.GitCommandError:
+        return None
 
 
 def run_git(
@@ -56,7 +162,8 @@ def run_git(
     check: bool = True,
     what: str = "",
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run ``git <args>``; on failure raise ``RepoError`` naming ``what`` and git's message."""
+    """Run raw ``git <args>`` (the index's hot paths); on failure raise ``RepoError`` naming
+    ``what`` and git's message."""
     argv = [git_executable()]
     if git_dir is not None:
         argv.append(f"--git-dir={git_dir}")
@@ -78,8 +185,9 @@ def run_git(
 def resolve_commit(
     name: str, *, git_dir: Path | None = None, cwd: Path | None = None
 ) -> str | None:
-    """The full id of the commit ``name`` (an id, branch or tag) names; None when none does."""
-    if name.startswith("-"):  # never let a name become an option of git's
+    """The full id of the commit ``name`` names, by a raw ``rev-parse`` (the index's path,
+    which stays free of GitPython's import); None when none does."""
+    if name.startswith("-"):
         return None
     proc = run_git(
         ["rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"],
@@ -88,16 +196,3 @@ def resolve_commit(
         check=False,
     )
     return proc.stdout.decode().strip() if proc.returncode == 0 else None
-
-
-def git_out(
-    args: Sequence[str],
-    *,
-    cwd: Path | None = None,
-    git_dir: Path | None = None,
-    env: Mapping[str, str] | None = None,
-    what: str = "",
-) -> str:
-    """Stdout of a successful git command, decoded and stripped."""
-    proc = run_git(args, cwd=cwd, git_dir=git_dir, env=env, what=what)
-    return proc.stdout.decode("utf-8", "replace").strip()

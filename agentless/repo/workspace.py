@@ -20,12 +20,22 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from agentless.errors import RepoError
-from agentless.repo._git import SNAPSHOT_IDENTITY, git_out, resolve_commit, run_git
+from agentless.repo._git import (
+    SNAPSHOT_IDENTITY,
+    commit_id,
+    gitpython,
+    open_repo,
+    pinned_env,
+    translated,
+)
 from agentless.repo.filetree import NOT_PROJECT_DIRS
 from agentless.repo.locks import file_lock
+
+if TYPE_CHECKING:
+    import git
 
 DEFAULT_URL_TEMPLATE = "https://github.com/{repo}.git"
 SourceKind = Literal["git", "dir", "url"]
@@ -78,12 +88,14 @@ def _repository_in(path: Path) -> Path | None:
 
 
 def missing_paths(mirror: Path, sha: str) -> list[str]:
-    """Paths whose blobs are absent (``ls-tree -l`` prints a non-numeric size for them)."""
-    proc = run_git(
-        ["ls-tree", "-r", "-l", "-z", "--full-tree", sha], git_dir=mirror, what="git ls-tree"
-    )
+    """Paths whose blobs are absent (``ls-tree -l`` prints a non-numeric size for them).
+
+    One ``ls-tree`` answers for every file; GitPython's tree objects would have to ask the
+    object database about each blob in turn."""
+    with open_repo(mirror, what="git ls-tree") as repo:
+        listing = repo.git.ls_tree("-r", "-l", "-z", "--full-tree", sha, stdout_as_string=False)
     missing = []
-    for entry in proc.stdout.split(b"\0"):
+    for entry in listing.split(b"\0"):
         meta, _, path = entry.partition(b"\t")
         fields = meta.split()
         if len(fields) == 4 and fields[1] == b"blob" and not fields[3].isdigit():
@@ -97,11 +109,10 @@ def exclude_missing(work_tree: Path, missing: Sequence[str]) -> None:
     if not missing:
         return
     patterns = ["/*", *(f"!/{_escape_pattern(p)}" for p in missing)]
-    run_git(
-        ["sparse-checkout", "set", "--no-cone", *patterns],
-        cwd=work_tree,
-        what=f"excluding {len(missing)} file(s) missing from the mirror",
-    )
+    with open_repo(
+        work_tree, what=f"excluding {len(missing)} file(s) missing from the mirror"
+    ) as repo:
+        repo.git.sparse_checkout("set", "--no-cone", *patterns)
 
 
 def _escape_pattern(path: str) -> str:
@@ -191,7 +202,8 @@ class Workspace:
             with self._lock(source.key):
                 if not (path / "HEAD").is_file():
                     path.parent.mkdir(parents=True, exist_ok=True)
-                    run_git(["init", "--bare", "--quiet", str(path)], what="git init")
+                    with translated("git init"):
+                        gitpython().Repo.init(path, bare=True).close()
             return path
         if (path / "HEAD").is_file():
             return path
@@ -227,7 +239,8 @@ class Workspace:
         elif source.kind == "git" and not _SHA.match(commit):
             # A branch or tag moves: the source says where it is now, the mirror where it was.
             commit = self._source_rev(source, commit) or commit
-        sha = resolve_commit(commit, git_dir=mirror)
+        with open_repo(mirror) as bare:
+            sha = commit_id(bare, commit)
         if sha is None:
             self._fetch(source, mirror, commit)
             sha = self._known(mirror, commit, source)
@@ -249,12 +262,11 @@ class Workspace:
         owner = path.with_name(path.name + ".lock")
         try:
             with file_lock(owner):
-                with self._lock(source.key):
-                    run_git(
-                        ["worktree", "add", "--detach", "--no-checkout", "--quiet", str(path), sha],
-                        git_dir=mirror,
-                        what=f"creating a worktree of {repo} at {sha[:12]}",
-                    )
+                with (
+                    self._lock(source.key),
+                    open_repo(mirror, what=f"creating a worktree of {repo} at {sha[:12]}") as bare,
+                ):
+                    bare.git.worktree("add", "--detach", "--no-checkout", "--quiet", str(path), sha)
                 try:
                     self._populate(mirror, path, sha)
                     yield path
@@ -274,12 +286,7 @@ class Workspace:
                     mirror = self.cache_dir / "mirrors" / f"{lock.parent.name}.git"
                     with self._lock(lock.parent.name):
                         if mirror.is_dir():
-                            run_git(
-                                ["worktree", "remove", "--force", "--force", str(path)],
-                                git_dir=mirror,
-                                check=False,
-                            )
-                            run_git(["worktree", "prune"], git_dir=mirror, check=False)
+                            _drop_worktree(mirror, path)
                         shutil.rmtree(path, ignore_errors=True)
                     lock.unlink(missing_ok=True)
                     removed.append(path)
@@ -297,31 +304,27 @@ class Workspace:
 
     def reset(self, path: Path, commit: str = "HEAD") -> None:
         """Put a worktree back to ``commit``: tracked changes undone, untracked files removed."""
-        run_git(["reset", "--hard", "--quiet", commit], cwd=path, what=f"resetting {path}")
-        run_git(["clean", "-ffdxq"], cwd=path, what=f"cleaning {path}")
+        with open_repo(path, what=f"resetting {path}") as repo:
+            repo.head.reset(commit, index=True, working_tree=True, quiet=True)
+            with translated(f"cleaning {path}"):
+                repo.git.clean("-ffdxq")
 
     def restore(self, path: Path, files: Sequence[str], commit: str = "HEAD") -> None:
         """Put ``files`` of a worktree back to ``commit``; files ``commit`` lacks are left."""
         if not files:
             return  # no paths would mean every path to git
-        literal = ["--literal-pathspecs"]  # a path with ``*`` or ``:`` names only itself
-        listing = run_git(
-            [*literal, "ls-tree", "-r", "-z", "--name-only", commit, "--", *files],
-            cwd=path,
-            what=f"listing files of {commit} in {path}",
-        )
-        tracked = [name.decode("utf-8", "surrogateescape") for name in listing.stdout.split(b"\0")]
-        tracked = [name for name in tracked if name]
-        if tracked:
-            run_git(
-                [*literal, "checkout", commit, "--", *tracked],
-                cwd=path,
-                what=f"restoring files in {path}",
-            )
+        with open_repo(path, what=f"listing files of {commit} in {path}") as repo:
+            tree = repo.commit(commit).tree
+            tracked = [name for name in files if _in_tree(tree, name)]
+            if tracked:
+                with translated(f"restoring files in {path}"):
+                    # A path with ``*`` or ``:`` names only itself.
+                    repo.git(literal_pathspecs=True).checkout(commit, "--", *tracked)
 
     def is_dirty(self, path: Path) -> bool:
         """True when a worktree has changed or untracked (not ignored) files."""
-        return bool(git_out(["status", "--porcelain"], cwd=path, what=f"git status in {path}"))
+        with open_repo(path, what=f"git status in {path}") as repo:
+            return repo.is_dirty(untracked_files=True)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -334,37 +337,43 @@ class Workspace:
     def _clone(self, source: RepoSource, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Clone beside the target and rename, so a half-made mirror is never seen as done.
+        what = (
+            f"cloning {source.spec} from {source.location} (check the name or URL, "
+            "or put a mirror in the mirrors folder)"
+        )
         with tempfile.TemporaryDirectory(prefix=f".{source.key}-", dir=path.parent) as tmp:
             partial = Path(tmp) / "mirror.git"
-            run_git(
-                ["clone", "--mirror", "--quiet", source.location, str(partial)],
-                what=f"cloning {source.spec} from {source.location} (check the name or URL, "
-                "or put a mirror in the mirrors folder)",
-            )
+            with translated(what):
+                env = pinned_env(partial)
+                gitpython().Repo.clone_from(source.location, partial, env=env, mirror=True).close()
             partial.rename(path)
 
     def _source_head(self, source: RepoSource, mirror: Path) -> str:
         if source.kind == "git" and Path(source.location).is_dir():
             where = Path(source.location)
-            return git_out(["rev-parse", "HEAD"], cwd=where, what=f"reading HEAD of {where}")
+            with open_repo(where, what=f"reading HEAD of {where}") as repo:
+                return str(repo.git.rev_parse("HEAD"))
         return "HEAD"
 
     def _source_rev(self, source: RepoSource, name: str) -> str | None:
         where = Path(source.location)
-        return resolve_commit(name, cwd=where) if where.is_dir() else None
+        if not where.is_dir():
+            return None
+        with open_repo(where) as repo:
+            return commit_id(repo, name)
 
     def _refuse_dirty(self, work_tree: Path) -> None:
-        proc = run_git(["status", "--porcelain"], cwd=work_tree, what=f"git status in {work_tree}")
-        status = proc.stdout.decode("utf-8", "replace").rstrip()
-        if status:
-            changed = ", ".join(line[3:] for line in status.splitlines()[:5])
+        with open_repo(work_tree, what=f"git status in {work_tree}") as repo:
+            changed = _changed_paths(repo)
+        if changed:
             raise RepoError(
                 f"{work_tree} has uncommitted changes ({changed}); commit or stash them, or "
                 "name a commit explicitly, so the run sees exactly what you intend"
             )
 
     def _known(self, mirror: Path, commit: str, source: RepoSource) -> str:
-        sha = resolve_commit(commit, git_dir=mirror)
+        with open_repo(mirror) as repo:
+            sha = commit_id(repo, commit)
         if sha is None:
             raise RepoError(
                 f"commit {commit!r} not found in {source.spec} (looked in {source.location}); "
@@ -377,45 +386,86 @@ class Workspace:
         if source.kind == "dir" or (source.kind == "url" and source.key in self._fetched):
             return
         self._fetched.add(source.key)
-        with self._lock(source.key):
-            run_git(["fetch", "--quiet", "--prune", "origin"], git_dir=mirror, check=False)
-            if _SHA.match(commit) and resolve_commit(commit, git_dir=mirror) is None:
+        with self._lock(source.key), open_repo(mirror) as repo:
+            # A failed fetch is not an error yet: the caller reports the commit still missing.
+            with contextlib.suppress(RepoError), translated("git fetch"):
+                repo.git.fetch("--quiet", "--prune", "origin")
+            if _SHA.match(commit) and commit_id(repo, commit) is None:
                 # Commits that no ref reaches (e.g. closed pull requests) by id.
-                run_git(["fetch", "--quiet", "origin", commit], git_dir=mirror, check=False)
+                with contextlib.suppress(RepoError), translated("git fetch"):
+                    repo.git.fetch("--quiet", "origin", commit)
 
     def _snapshot(self, source: RepoSource, mirror: Path, exclude: Sequence[str] = ()) -> str:
         folder = Path(source.location)
         leave_out = [f":(exclude,literal){path}" for path in exclude] + _SNAPSHOT_JUNK
+        git = gitpython()
         with self._lock(source.key), tempfile.TemporaryDirectory(prefix="agentless-index-") as tmp:
-            env = {**SNAPSHOT_IDENTITY, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
-            base = [f"--git-dir={mirror}", f"--work-tree={folder}"]
-            run_git(
-                [*base, "add", "--all", "--", ".", *leave_out],
-                cwd=folder,
-                env=env,
-                what=f"snapshotting {folder}",
-            )
-            tree = git_out([*base, "write-tree"], cwd=folder, env=env, what="git write-tree")
-            sha = git_out(
-                ["commit-tree", tree, "-m", "agentless snapshot"],
-                git_dir=mirror,
-                env=env,
-                what="git commit-tree",
-            )
-            run_git(["update-ref", f"refs/snapshots/{sha}", sha], git_dir=mirror)
-            run_git(["update-ref", "refs/heads/snapshot", sha], git_dir=mirror)
-            run_git(["symbolic-ref", "HEAD", "refs/heads/snapshot"], git_dir=mirror)
+            # A private index: the folder is staged into it, never into anything of the user's.
+            env = {**pinned_env(mirror), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            staging = git.Git(folder)  # its git options hold for one command only
+            with translated(f"snapshotting {folder}"):
+                staging(git_dir=mirror, work_tree=folder).add(
+                    "--all", "--", ".", *leave_out, env=env
+                )
+            with translated("git write-tree"):
+                tree = staging(git_dir=mirror, work_tree=folder).write_tree(env=env)
+            with open_repo(mirror, what="recording the snapshot") as repo:
+                sha = _snapshot_commit(repo, tree)
+                git.Reference.create(repo, f"refs/snapshots/{sha}", sha, force=True)
+                repo.head.set_reference(repo.create_head("snapshot", sha, force=True))
         return sha
 
     def _populate(self, mirror: Path, path: Path, sha: str) -> None:
         exclude_missing(path, missing_paths(mirror, sha))
-        run_git(["reset", "--hard", "--quiet", sha], cwd=path, what=f"checking out {sha[:12]}")
+        with open_repo(path, what=f"checking out {sha[:12]}") as repo:
+            repo.head.reset(sha, index=True, working_tree=True, quiet=True)
 
     def _remove_worktree(self, source: RepoSource, mirror: Path, path: Path) -> None:
         with self._lock(source.key):
-            run_git(
-                ["worktree", "remove", "--force", "--force", str(path)], git_dir=mirror, check=False
-            )
-            if path.exists():
-                shutil.rmtree(path, ignore_errors=True)
-            run_git(["worktree", "prune"], git_dir=mirror, check=False)
+            _drop_worktree(mirror, path)
+
+
+def _snapshot_commit(repo: git.Repo, tree: str) -> str:
+    """A parentless commit of ``tree`` with the fixed snapshot identity and date: the same
+    content always gives the same id (the one ``git commit-tree -m`` gives)."""
+    git = gitpython()
+    who = git.Actor(SNAPSHOT_IDENTITY["GIT_AUTHOR_NAME"], SNAPSHOT_IDENTITY["GIT_AUTHOR_EMAIL"])
+    commit = git.Commit.create_from_tree(
+        repo,
+        tree,
+        "agentless snapshot\n",
+        parent_commits=[],
+        author=who,
+        committer=who,
+        author_date=SNAPSHOT_IDENTITY["GIT_AUTHOR_DATE"],
+        commit_date=SNAPSHOT_IDENTITY["GIT_COMMITTER_DATE"],
+    )
+    return str(commit.hexsha)
+
+
+def _drop_worktree(mirror: Path, path: Path) -> None:
+    """Delete and unregister a worktree of ``mirror``; a worktree already gone is fine."""
+    with open_repo(mirror) as repo:
+        with contextlib.suppress(RepoError), translated("git worktree remove"):
+            repo.git.worktree("remove", "--force", "--force", str(path))
+        shutil.rmtree(path, ignore_errors=True)
+        with contextlib.suppress(RepoError), translated("git worktree prune"):
+            repo.git.worktree("prune")
+
+
+def _in_tree(tree: git.Tree, path: str) -> bool:
+    try:
+        tree.join(path)
+    except KeyError:
+        return False
+    return True
+
+
+def _changed_paths(repo: git.Repo) -> list[str]:
+    """Up to five changed (staged or not) or untracked, not ignored, paths of a work tree."""
+    if not repo.is_dirty(untracked_files=True):
+        return []
+    changed = set(repo.untracked_files)
+    if repo.head.is_valid():  # a repository without commits has only untracked files
+        changed |= {diff.b_path or diff.a_path or "" for diff in repo.head.commit.diff(None)}
+    return sorted(changed)[:5]
