@@ -37,17 +37,21 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from agentless.errors import EnvironmentBuildError, RepoError
+from agentless.repo._git import gitpython, open_repo, translated
 from agentless.repo.locks import file_lock
 from agentless.repo.workspace import exclude_missing, missing_paths, safe_component
 from agentless.validate import procs
 from agentless.validate.interpreters import find_python
 from agentless.validate.recipes import BUILD_INPUTS, Recipe
+
+if TYPE_CHECKING:
+    import git
 
 # The layer's link to the shared site-packages. A fresh ``known_paths`` makes site add the
 # shared folder (and run its .pth files) even when pip's isolated builds re-run this file,
@@ -174,8 +178,10 @@ class InstalledTree:
     def reset(self) -> None:
         """Tracked changes undone, untracked files removed, build products kept."""
         keep = [arg for path in self.products for arg in ("-e", "/" + _escape_glob(path))]
-        _git(["reset", "--hard", "--quiet", "HEAD"], self.tree)
-        _git(["clean", "-ffdxq", *keep], self.tree)
+        with _git_repo("reset", self.tree) as repo:
+            repo.head.reset("HEAD", working_tree=True, quiet=True, kill_after_timeout=_GIT_TIMEOUT)
+        with _git_repo("clean", self.tree) as repo:
+            repo.git.clean("-ffdxq", *keep, kill_after_timeout=_GIT_TIMEOUT)
 
     def needs_reinstall(self, patch: str) -> bool:
         """The patch touches build inputs, or the install copies the code (not editable)."""
@@ -394,9 +400,11 @@ class _Builder:
         self._make_layer_venv(shared)
         self.install(_venv_python(self.venv), self.src)
         self._current_env_for_tox()
-        products = _git(
-            ["ls-files", "--others", "--ignored", "--exclude-standard", "--directory"], self.src
-        ).splitlines()
+        with _git_repo("ls-files", self.src) as repo:
+            listing = repo.git.ls_files(
+                "--others", "--ignored", "--exclude-standard", "--directory"
+            )
+        products = listing.splitlines()
         return {
             "commit": commit,
             "shared": str(shared.path),
@@ -438,7 +446,9 @@ class _Builder:
     def _copy_source(self, source: Path, commit: str) -> None:
         # A full clone (objects hard-linked when possible) keeps tags, which version tools
         # such as setuptools_scm read during the install.
-        self._step(["git", "clone", "--quiet", "--no-checkout", str(source), str(self.src)])
+        self._write(f"\n$ git clone --no-checkout {shlex.quote(str(source))} {self.src}\n")
+        with translated("git clone", _build_error("clone", source)):
+            gitpython().Repo.clone_from(str(source), self.src, no_checkout=True).close()
         missing = missing_paths(self.src / ".git", commit)
         if missing:
             self._write(f"# left out, missing from the mirror: {', '.join(missing)}\n")
@@ -446,8 +456,9 @@ class _Builder:
                 exclude_missing(self.src, missing)
             except RepoError as exc:
                 raise EnvironmentBuildError(str(exc)) from None
-        self._step(["git", "-c", "advice.detachedHead=false", "checkout", "--quiet", commit],
-                   cwd=self.src)  # fmt: skip
+        self._write(f"\n$ git checkout --quiet {commit}\n")
+        with _git_repo("checkout", self.src) as repo:
+            repo.git(c="advice.detachedHead=false").checkout("--quiet", commit)
         self._pre_install()
 
     def _pre_install(self) -> None:
@@ -468,9 +479,10 @@ class _Builder:
                 changed_any = True
                 self._write(f"# pre-install: {edit.path}: {edit.old!r} -> {edit.new!r}\n")
         if changed_any:
-            env = {**procs.build_environment(), **_GIT_IDENTITY}
-            self._step(["git", "commit", "--quiet", "--no-verify", "-am", "agentless: pre-install"],
-                       cwd=self.src, env=env)  # fmt: skip
+            self._write("\n$ git commit --quiet --no-verify -am 'agentless: pre-install'\n")
+            with _git_repo("commit", self.src) as repo:
+                message = "agentless: pre-install"
+                repo.git.commit("--quiet", "--no-verify", "-am", message, env=_GIT_IDENTITY)
 
     @contextlib.contextmanager
     def _constraints(self, venv: Path) -> Iterator[dict[str, str]]:
@@ -603,16 +615,17 @@ def _mirror_scripts(shared_bin: Path, layer_bin: Path) -> None:
         target.chmod(0o755)
 
 
-def _git(args: list[str], cwd: Path) -> str:
-    try:
-        proc = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=600, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise EnvironmentBuildError(f"git {args[0]} in {cwd}: {exc}") from None
-    if proc.returncode != 0:
-        raise EnvironmentBuildError(f"git {args[0]} in {cwd}: {proc.stderr.strip()[-300:]}")
-    return proc.stdout
+# Resets and cleans of a large tree are bounded like any other build step.
+_GIT_TIMEOUT = 600.0
+
+
+def _build_error(step: str, cwd: Path) -> Callable[[str], Exception]:
+    return lambda message: EnvironmentBuildError(f"git {step} in {cwd}: {message[-300:]}")
+
+
+def _git_repo(step: str, tree: Path) -> contextlib.AbstractContextManager[git.Repo]:
+    """The git repository of ``tree``; git's failures become ``EnvironmentBuildError``."""
+    return open_repo(tree, raise_as=_build_error(step, tree))
 
 
 def _escape_glob(path: str) -> str:
