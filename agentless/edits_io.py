@@ -12,12 +12,12 @@ import contextlib
 import os
 import secrets
 import shutil
-import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from agentless.edits import EditResult, apply_reply
 from agentless.errors import RepoError
+from agentless.repo._git import gitpython
 from agentless.repo.filetree import NOT_PROJECT_DIRS
 
 
@@ -59,13 +59,19 @@ def _regular(path: Path) -> bool:
 
 
 def _git_files(root: Path) -> list[str] | None:
-    if shutil.which("git") is None:
+    """Tracked and untracked-but-not-ignored files when ``root`` is in a git work tree, else
+    None (no git, or not a work tree: the caller walks the folder)."""
+    try:
+        git = gitpython()
+    except RepoError:
         return None
-    argv = ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
-    done = subprocess.run(argv, capture_output=True, check=False)
-    if done.returncode != 0:
+    try:
+        listing = git.Git(root).ls_files(
+            "-z", "--cached", "--others", "--exclude-standard", stdout_as_string=False
+        )
+    except git.GitError:
         return None
-    return [p for p in done.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+    return [p for p in listing.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
 def _walk(root: Path) -> list[str]:

@@ -17,6 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from agentless.errors import RepoError
+from agentless.repo._git import gitpython
+
 GIT_APPLY = ("git", "apply", "--verbose", "--whitespace=nowarn")
 GIT_APPLY_RECOUNT = (*GIT_APPLY, "--recount")
 
@@ -40,6 +43,23 @@ def _patch_file(patch: str) -> Iterator[str]:
         yield name
     finally:
         os.unlink(name)
+
+
+def _git_apply(argv: tuple[str, ...], path: str, cwd: Path) -> tuple[bool, str]:
+    """``argv`` (``git apply ...``) on the patch file ``path``, through GitPython."""
+    try:
+        git = gitpython()
+    except RepoError as exc:
+        return False, str(exc)
+    status, out, err = git.Git(cwd).execute(
+        [*argv, path],
+        with_extended_output=True,
+        with_exceptions=False,
+        stdout_as_string=False,
+        kill_after_timeout=120,
+    )
+    text = out.decode("utf-8", "replace") + (err or "")
+    return status == 0, text.strip()
 
 
 def _run(argv: list[str], cwd: Path) -> tuple[bool, str]:
@@ -69,7 +89,7 @@ def apply_patch(
     with _patch_file(patch) as path:
         attempts = [GIT_APPLY, GIT_APPLY_RECOUNT] if fallbacks else [GIT_APPLY]
         for argv in attempts:
-            ok, out = _run([*argv, path], worktree)
+            ok, out = _git_apply(argv, path, worktree)
             if ok:
                 return ApplyResult(True, " ".join(argv[:2] + argv[4:]), out)
             messages.append(f"{' '.join(argv)}: {out}")
