@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from gitrepos import commit_files, git, make_repo, write_files
 
 from agentless.errors import RepoError
+from agentless.repo._git import SNAPSHOT_IDENTITY
 from agentless.repo.workspace import Workspace, find_local_mirror
 
 NO_NETWORK = "file:///nonexistent/{repo}.git"
@@ -264,3 +266,69 @@ def test_blobs_missing_from_a_partial_mirror_are_left_out(tmp_path):
         (path / "pkg/code.py").write_text("changed\n")
         ws.reset(path)
         assert (path / "pkg/code.py").read_text() == "x = 1\n"
+
+
+def test_a_snapshot_is_the_commit_git_commit_tree_makes(tmp_path):
+    """The snapshot commit is content-addressed the way git itself addresses it, so mirrors
+    and index caches made by earlier versions keep their ids."""
+    folder = tmp_path / "plain"
+    write_files(folder, {"m.py": "x = 1\n", "pkg/b.py": "y = 2\n"})
+    ws = make_ws(tmp_path)
+    sha = ws.resolve(str(folder))
+    mirror = ws.mirror(str(folder))
+    tree = git(mirror, "rev-parse", f"{sha}^{{tree}}")
+    env = {**os.environ, **SNAPSHOT_IDENTITY}
+    by_git = subprocess.run(
+        ["git", "--git-dir", str(mirror), "commit-tree", tree, "-m", "agentless snapshot"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert by_git == sha
+    assert git(mirror, "symbolic-ref", "HEAD") == "refs/heads/snapshot"
+    assert git(mirror, "rev-parse", f"refs/snapshots/{sha}", "snapshot") == f"{sha}\n{sha}"
+
+
+def test_a_callers_git_variables_do_not_redirect_the_workspace(tmp_path, source, monkeypatch):
+    """Run from a git hook (GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE set for another repository),
+    every operation still works on the workspace's own repositories."""
+    repo, (first, second) = source
+    other = tmp_path / "other"
+    (other_sha,) = make_repo(other, {"other.txt": "other\n"})
+    ws = make_ws(tmp_path)
+    ws.mirror(str(repo))
+    third = commit_files(repo, {"pkg/c.py": "C = 1\n"})
+    fresh = Workspace(tmp_path / "fresh", url_template=NO_NETWORK)
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(other))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(other / ".git" / "index"))
+    assert ws.resolve(str(repo), third) == third  # fetched into the mirror made before
+    assert fresh.resolve(str(repo), "main") == third  # cloned
+    assert ws.resolve(str(repo), second) == second
+    with ws.checkout(str(repo), first) as path:
+        assert (path / "pkg/a.py").read_text() == "A = 1\n"
+        (path / "pkg/a.py").write_text("changed\n")
+        assert ws.is_dirty(path)
+        ws.reset(path)
+        assert not ws.is_dirty(path)
+        assert (path / "pkg/a.py").read_text() == "A = 1\n"
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+        monkeypatch.delenv(name)
+    assert git(other, "rev-parse", "HEAD") == other_sha
+    assert git(other, "status", "--porcelain") == ""
+    assert len(git(other, "worktree", "list").splitlines()) == 1
+
+
+def test_git_failures_leave_as_repo_errors_naming_the_step(tmp_path, source):
+    repo, _ = source
+    ws = make_ws(tmp_path)
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    with pytest.raises(RepoError, match=r"^resetting .*plain failed: fatal: not a git repository"):
+        ws.reset(plain)
+    with ws.checkout(str(repo)) as path:
+        with pytest.raises(RepoError, match=r"^listing files of no-such-commit in .* failed"):
+            ws.restore(path, ["README.md"], commit="no-such-commit")
+        with pytest.raises(RepoError, match=r"^resetting .* failed: fatal: .*'no-such-commit'"):
+            ws.reset(path, "no-such-commit")

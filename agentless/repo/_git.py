@@ -140,6 +140,34 @@ def open_repo(
         repo.close()
 
 
+def clone(
+    location: str,
+    target: Path,
+    option: str,
+    *,
+    what: str,
+    raise_as: Callable[[str], Exception] | None = None,
+) -> None:
+    """``git clone <option> location target`` (``option``: ``--mirror``, ``--no-checkout``)
+    through GitPython's ``Repo.clone_from``.
+
+    With a caller's ``GIT_DIR`` and friends set, git itself runs it with them removed: clone
+    checks a local source against the caller's ``GIT_OBJECT_DIRECTORY``, no value for which
+    exists before the clone, and GitPython cannot unset a variable.
+    """
+    if any(name in os.environ for name in _REDIRECTS):
+        try:
+            run_git(["clone", option, "--quiet", location, str(target)], what=what)
+        except RepoError as exc:
+            if raise_as is None:
+                raise
+            raise raise_as(str(exc).removeprefix(f"{what} failed: ")) from None
+        return
+    flag = option.removeprefix("--").replace("-", "_")
+    with translated(what, raise_as):
+        gitpython().Repo.clone_from(location, target, env=dict(NO_PROMPT), **{flag: True}).close()
+
+
 def commit_id(repo: git.Repo, name: str) -> str | None:
     """The full id of the commit ``name`` (an id, branch or tag) names in ``repo``; None when
     none does."""

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 from agentless.errors import RepoError
 from agentless.repo._git import (
     SNAPSHOT_IDENTITY,
+    clone,
     commit_id,
     gitpython,
     open_repo,
@@ -343,9 +344,7 @@ class Workspace:
         )
         with tempfile.TemporaryDirectory(prefix=f".{source.key}-", dir=path.parent) as tmp:
             partial = Path(tmp) / "mirror.git"
-            with translated(what):
-                env = pinned_env(partial)
-                gitpython().Repo.clone_from(source.location, partial, env=env, mirror=True).close()
+            clone(source.location, partial, "--mirror", what=what)
             partial.rename(path)
 
     def _source_head(self, source: RepoSource, mirror: Path) -> str:

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from agentless.errors import EnvironmentBuildError, RepoError
-from agentless.repo._git import gitpython, open_repo, translated
+from agentless.repo._git import clone, open_repo
 from agentless.repo.locks import file_lock
 from agentless.repo.workspace import exclude_missing, missing_paths, safe_component
 from agentless.validate import procs
@@ -447,8 +447,13 @@ class _Builder:
         # A full clone (objects hard-linked when possible) keeps tags, which version tools
         # such as setuptools_scm read during the install.
         self._write(f"\n$ git clone --no-checkout {shlex.quote(str(source))} {self.src}\n")
-        with translated("git clone", _build_error("clone", source)):
-            gitpython().Repo.clone_from(str(source), self.src, no_checkout=True).close()
+        clone(
+            str(source),
+            self.src,
+            "--no-checkout",
+            what="git clone",
+            raise_as=_build_error("clone", source),
+        )
         missing = missing_paths(self.src / ".git", commit)
         if missing:
             self._write(f"# left out, missing from the mirror: {', '.join(missing)}\n")
