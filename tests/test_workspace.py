@@ -332,3 +332,19 @@ def test_git_failures_leave_as_repo_errors_naming_the_step(tmp_path, source):
             ws.restore(path, ["README.md"], commit="no-such-commit")
         with pytest.raises(RepoError, match=r"^resetting .* failed: fatal: .*'no-such-commit'"):
             ws.reset(path, "no-such-commit")
+
+
+def test_a_bare_mirror_without_a_config_file_is_read_in_place(tmp_path, source):
+    """Mirrors folders hold bare repositories with only HEAD, objects, refs and packed-refs
+    (as some fetch scripts leave them): a branch and HEAD are read from them directly."""
+    repo, (first, second) = source
+    mirrors = tmp_path / "mirrors"
+    target = mirrors / "acme+widget" / "repo"
+    subprocess.run(["git", "clone", "--bare", "--quiet", str(repo), str(target)], check=True)
+    (target / "config").unlink()
+    ws = make_ws(tmp_path, mirrors)
+    assert ws.resolve("acme/widget", "main") == second
+    assert ws.resolve("acme/widget") == second
+    assert ws.missing_files("acme/widget", first) == []
+    with ws.checkout("acme/widget", first) as path:
+        assert (path / "pkg/a.py").read_text() == "A = 1\n"

@@ -168,14 +168,31 @@ def clone(
         gitpython().Repo.clone_from(location, target, env=dict(NO_PROMPT), **{flag: True}).close()
 
 
-def commit_id(repo: git.Repo, name: str) -> str | None:
-    """The full id of the commit ``name`` (an id, branch or tag) names in ``repo``; None when
-    none does."""
+def git_in(path: Path) -> git.Git:
+    """GitPython's command object for a repository that is not ours, run from ``path`` as git
+    itself would be.
+
+    ``git.Repo`` takes a bare repository without a ``config`` file (the mirrors folders we
+    are given have none) for a work tree's ``.git`` and runs git in its parent folder.
+    """
+    cmd = gitpython().Git(path)
+    dot_git = path / ".git"
+    if dot_git.is_file():  # a linked worktree: ``gitdir: <its folder in the main repository>``
+        git_dir = (path / dot_git.read_text().partition(":")[2].strip()).resolve()
+    else:
+        git_dir = dot_git if dot_git.is_dir() else path
+    cmd.update_environment(**pinned_env(git_dir, path if dot_git.exists() else None))
+    return cmd
+
+
+def commit_id(cmd: git.Git, name: str) -> str | None:
+    """The full id of the commit ``name`` (an id, branch or tag) names in the repository of
+    ``cmd`` (a ``git.Repo``'s ``.git``, or ``git_in``); None when none does."""
     git = gitpython()
     if name.startswith("-"):  # never let a name become an option of git's
         return None
     try:
-        return str(repo.git.rev_parse("--verify", "--quiet", f"{name}^{{commit}}"))
+        return str(cmd.rev_parse("--verify", "--quiet", f"{name}^{{commit}}"))
     except git.GitCommandError:
         return None
 

@@ -27,6 +27,7 @@ from agentless.repo._git import (
     SNAPSHOT_IDENTITY,
     clone,
     commit_id,
+    git_in,
     gitpython,
     open_repo,
     pinned_env,
@@ -93,8 +94,10 @@ def missing_paths(mirror: Path, sha: str) -> list[str]:
 
     One ``ls-tree`` answers for every file; GitPython's tree objects would have to ask the
     object database about each blob in turn."""
-    with open_repo(mirror, what="git ls-tree") as repo:
-        listing = repo.git.ls_tree("-r", "-l", "-z", "--full-tree", sha, stdout_as_string=False)
+    with translated("git ls-tree"):
+        listing = git_in(mirror).ls_tree(
+            "-r", "-l", "-z", "--full-tree", sha, stdout_as_string=False
+        )
     missing = []
     for entry in listing.split(b"\0"):
         meta, _, path = entry.partition(b"\t")
@@ -241,7 +244,7 @@ class Workspace:
             # A branch or tag moves: the source says where it is now, the mirror where it was.
             commit = self._source_rev(source, commit) or commit
         with open_repo(mirror) as bare:
-            sha = commit_id(bare, commit)
+            sha = commit_id(bare.git, commit)
         if sha is None:
             self._fetch(source, mirror, commit)
             sha = self._known(mirror, commit, source)
@@ -350,16 +353,15 @@ class Workspace:
     def _source_head(self, source: RepoSource, mirror: Path) -> str:
         if source.kind == "git" and Path(source.location).is_dir():
             where = Path(source.location)
-            with open_repo(where, what=f"reading HEAD of {where}") as repo:
-                return str(repo.git.rev_parse("HEAD"))
+            with translated(f"reading HEAD of {where}"):
+                return str(git_in(where).rev_parse("HEAD"))
         return "HEAD"
 
     def _source_rev(self, source: RepoSource, name: str) -> str | None:
         where = Path(source.location)
         if not where.is_dir():
             return None
-        with open_repo(where) as repo:
-            return commit_id(repo, name)
+        return commit_id(git_in(where), name)
 
     def _refuse_dirty(self, work_tree: Path) -> None:
         with open_repo(work_tree, what=f"git status in {work_tree}") as repo:
@@ -372,7 +374,7 @@ class Workspace:
 
     def _known(self, mirror: Path, commit: str, source: RepoSource) -> str:
         with open_repo(mirror) as repo:
-            sha = commit_id(repo, commit)
+            sha = commit_id(repo.git, commit)
         if sha is None:
             raise RepoError(
                 f"commit {commit!r} not found in {source.spec} (looked in {source.location}); "
@@ -389,7 +391,7 @@ class Workspace:
             # A failed fetch is not an error yet: the caller reports the commit still missing.
             with contextlib.suppress(RepoError), translated("git fetch"):
                 repo.git.fetch("--quiet", "--prune", "origin")
-            if _SHA.match(commit) and commit_id(repo, commit) is None:
+            if _SHA.match(commit) and commit_id(repo.git, commit) is None:
                 # Commits that no ref reaches (e.g. closed pull requests) by id.
                 with contextlib.suppress(RepoError), translated("git fetch"):
                     repo.git.fetch("--quiet", "origin", commit)
