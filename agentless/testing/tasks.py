@@ -9,13 +9,17 @@ the same request and the run store's cache cannot answer one task with another's
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from agentless.repo._git import gitpython
 from agentless.testing.server import RecordedRequest, ScriptedServer
 from agentless.validate.recipes import Recipe
+
+if TYPE_CHECKING:
+    import git
 
 # The example projects need no pytest plugin; not loading the ones installed beside pytest
 # (hypothesis, xdist, ... in a dev environment) takes seconds off every test run.
@@ -106,11 +110,19 @@ def unittest_recipe() -> Recipe:
     )
 
 
-def _git(repo: Path, *args: str) -> str:
-    proc = subprocess.run(
-        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+def _break_and_diff(git_repo: git.Repo, repo: Path, n: int) -> tuple[str, str]:
+    """The gold fix and the new test as diffs against the base; the tree is left at the base."""
+    (repo / "mathx" / "core.py").write_text(
+        _CORE.format(n=n).replace(
+            "        return low\n    return", "        return high\n    return"
+        )
     )
-    return proc.stdout
+    (repo / "tests" / "test_core.py").write_text(_TESTS + _NEW_TEST)
+    # A diff keeps its final newline (GitPython strips one by default).
+    gold = git_repo.git.diff("--", "mathx", strip_newline_in_stdout=False)
+    test_patch = git_repo.git.diff("--", "tests", strip_newline_in_stdout=False)
+    git_repo.git.checkout("-q", "--", ".")
+    return gold, test_patch
 
 
 def make_repo(root: Path, n: int) -> dict[str, str]:
@@ -122,21 +134,14 @@ def make_repo(root: Path, n: int) -> dict[str, str]:
     (repo / "mathx" / "core.py").write_text(_CORE.format(n=n))
     (repo / "tests" / "__init__.py").write_text("")
     (repo / "tests" / "test_core.py").write_text(_TESTS)
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "config", "user.email", "tasks@example.invalid")
-    _git(repo, "config", "user.name", "tasks")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "base")
-    base = _git(repo, "rev-parse", "HEAD").strip()
-    (repo / "mathx" / "core.py").write_text(
-        _CORE.format(n=n).replace(
-            "        return low\n    return", "        return high\n    return"
-        )
-    )
-    (repo / "tests" / "test_core.py").write_text(_TESTS + _NEW_TEST)
-    gold = _git(repo, "diff", "--", "mathx")
-    test_patch = _git(repo, "diff", "--", "tests")
-    _git(repo, "checkout", "-q", "--", ".")
+    with gitpython().Repo.init(repo, initial_branch="main") as git_repo:
+        with git_repo.config_writer() as config:
+            config.set_value("user", "email", "tasks@example.invalid")
+            config.set_value("user", "name", "tasks")
+        git_repo.git.add(".")
+        git_repo.git.commit("-q", "-m", "base")
+        base = git_repo.head.commit.hexsha
+        gold, test_patch = _break_and_diff(git_repo, repo, n)
     return {
         "instance_id": f"project{n}",
         "repo": str(repo),
