@@ -5,6 +5,7 @@ step is a small build script (no package registry)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from agentless.repo import Workspace
 from agentless.tasks import Task
 from agentless.validate.environments import EnvironmentManager
 from agentless.validate.evaluate import Evaluator
-from agentless.validate.recipes import Recipe
+from agentless.validate.recipes import Edit, Recipe
 from agentless.validate.sandbox import Sandbox
 from tests.gitrepos import commit_files, git, make_repo
 
@@ -125,3 +126,26 @@ def test_tests_see_the_build_products_of_their_own_commit(
     assert after.resolved and not after.install_reused
     log = (tmp_path / "out" / "t-build" / "run_instance.log").read_text()
     assert "installed again after the patch" in log
+
+
+def test_pre_install_edits_are_committed_and_survive_the_reset(
+    tmp_path: Path, repo: dict[str, str]
+) -> None:
+    """A recipe's pre-install edit is committed in the layer's copy (through GitPython), so the
+    reset after each task keeps it and the task's patch applies on top of it."""
+    marker = "import pathlib, re  # pre-install"
+    edit = Edit("build.py", "import pathlib, re", marker)
+    recipe = dataclasses.replace(RECIPE, pre_install=(edit,))
+    evaluator = Evaluator(
+        out_dir=tmp_path / "out",
+        workspace=Workspace(tmp_path / "cache"),
+        envs=EnvironmentManager(tmp_path / "envs"),
+        sandbox=Sandbox(timeout=120),
+        recipes={repo["repo"]: recipe},
+    )
+    result = evaluator.evaluate(task(repo, "t-pre"), repo["plain_patch"])
+    assert result.outcome == "resolved", result.detail
+    [layer] = [p.parent for p in (tmp_path / "envs").glob(f"**/{repo['base']}/src/.git")]
+    assert marker in (layer / "build.py").read_text()
+    assert git(layer, "log", "-1", "--format=%s") == "agentless: pre-install"
+    assert git(layer, "status", "--porcelain", "--untracked-files=no") == ""
