@@ -4,8 +4,10 @@ Rejected outright: empty paths, NUL bytes, absolute paths (``/x``, ``~/x``, ``C:
 ``..`` component and anything inside ``.git``; also, unless the tree has such a file, names
 copied from the prompt's instructions (the ``__format_example__/`` illustration, ``path/to/``
 placeholders). A path that is not a file is looked up by unique
-suffix, then (for edits of existing text only) by unique basename; a path that still matches
-nothing is a new file only for edits that create files.
+suffix, then (for edits of existing text only) by unique basename, reading a basename in
+markdown bold around its stem (``__acronym__.py``) as the name it shows (``acronym.py``); a
+path that still matches nothing is a new file only for edits that create files, and never one
+whose plain reading is a file (a new ``__acronym__.py`` beside ``acronym.py`` is refused).
 """
 
 from __future__ import annotations
@@ -83,6 +85,13 @@ def resolve(
         clash = _clash(path, files)
         if clash:
             return Resolved(reason="bad_path", message=clash)
+        plain = _plain_name(path)
+        if plain in files:  # a new `__stem__.py`, or `stem.py` in markdown bold: not a guess
+            return Resolved(
+                reason="ambiguous_path",
+                message=f"The path {path} is not a file, but {plain} is ({path} in markdown "
+                f"bold): write the path as plain text, {plain}.",
+            )
         return Resolved(path=path, exists=False)
     return Resolved(reason="no_file", message=_no_file_message(path, files))
 
@@ -140,7 +149,26 @@ def _fuzzy(path: str, files: Collection[str], *, basename: bool) -> Resolved | N
         return Resolved(path=same_name[0], exists=True)
     if len(same_name) > 1:
         return _ambiguous(path, same_name)
+    plain = _plain_name(path)
+    if plain in files:
+        return Resolved(path=plain, exists=True)
+    if plain:
+        return _fuzzy(plain, files, basename=True)
     return None
+
+
+def _plain_name(path: str) -> str:
+    """``dir/name.py`` for ``dir/__name__.py``: a file name whose stem is in markdown bold
+    written with underscores (seen with Qwen2.5-Coder-1.5B on exercise prompts:
+    ``__run_length__.py``); else ``""``."""
+    shown = _BOLD_STEM.fullmatch(posixpath.basename(path))
+    if not shown:
+        return ""
+    return posixpath.join(posixpath.dirname(path), "".join(shown.groups()))
+
+
+#: A file name whose stem is in markdown bold written with underscores: ``__name__.ext``.
+_BOLD_STEM = re.compile(r"__([^_].*[^_]|[^_])__(\.[A-Za-z0-9]+)")
 
 
 def _ambiguous(path: str, candidates: list[str]) -> Resolved:

@@ -61,6 +61,22 @@ def test_creation_does_not_use_basename() -> None:
     assert resolve("/abs.py", FILES, creates=True).reason == "bad_path"
 
 
+def test_a_stem_in_markdown_bold_names_the_file_for_edits_of_existing_text() -> None:
+    # Seen with Qwen2.5-Coder-1.5B on exercise prompts: `__run_length__.py` as the path line.
+    files = ["run_length.py", "pkg/mod.py", "other/mod.py", "pkg/__init__.py"]
+    assert resolve("__run_length__.py", files, creates=False).path == "run_length.py"
+    assert resolve("pkg/__mod__.py", files, creates=False).path == "pkg/mod.py"
+    assert resolve("lib/__mod__.py", files, creates=False).reason == "ambiguous_path"
+    assert resolve("pkg/__init__.py", files, creates=False).path == "pkg/__init__.py"
+    assert resolve("__init__.py", ["init.py", "a/__init__.py"], creates=False).path == (
+        "a/__init__.py"
+    )
+    # A whole file or an empty SEARCH: a new `__run_length__.py` or run_length.py in bold?
+    assert resolve("__run_length__.py", files, creates=True).reason == "ambiguous_path"
+    created = resolve("__other__.py", files, creates=True)  # no plain twin: a new file
+    assert created.path == "__other__.py" and not created.exists
+
+
 def test_alt_spelling_tried_exactly() -> None:
     files = ["a/b.py"]
     assert resolve("b.py", files, creates=False, fuzzy=False, alt="a/b.py").path == "a/b.py"
