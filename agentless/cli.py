@@ -77,6 +77,23 @@ def model_options(func: F) -> F:
     return func
 
 
+def executor_options(unit: str) -> Callable[[F], F]:
+    """``--executor`` and ``--ray-address`` for commands that run on the scheduler."""
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--ray-address",
+            help="Ray cluster to join (e.g. auto); default: start a local Ray instance.",
+        )(func)
+        return click.option(
+            "--executor",
+            type=click.Choice(["local", "ray"]),
+            help=f"local: threads in this process (default); ray: one Ray task per {unit}.",
+        )(func)
+
+    return decorate
+
+
 def workspace_options(func: F) -> F:
     """Where repositories come from and where mirrors and indexes are cached."""
     options = [
@@ -382,14 +399,7 @@ def eval_command(
     help="Exercises to run: name, language/name (repeat, or comma-separated); default: all.",
 )
 @click.option("--workers", type=click.IntRange(min=1), help="Exercises run at once (default 1).")
-@click.option(
-    "--executor",
-    type=click.Choice(["local", "ray"]),
-    help="local: threads in this process (default); ray: one Ray task per exercise.",
-)
-@click.option(
-    "--ray-address", help="Ray cluster to join (e.g. auto); default: start a local Ray instance."
-)
+@executor_options("exercise")
 @click.option("--test-timeout", type=float, help="Seconds per test run (default 180).")
 @click.option("--max-tokens", type=click.IntRange(min=16), help="Token limit per reply.")
 @click.option(
@@ -611,14 +621,7 @@ def localize_command(
     multiple=True,
     help="Instance ids to run (repeat, or comma-separated); default: all.",
 )
-@click.option(
-    "--executor",
-    type=click.Choice(["local", "ray"]),
-    help="local: threads in this process (default); ray: one Ray task per task.",
-)
-@click.option(
-    "--ray-address", help="Ray cluster to join (e.g. auto); default: start a local Ray instance."
-)
+@executor_options("task")
 @click.option(
     "--model-concurrency",
     type=click.IntRange(min=1),
