@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from agentless._version import __version__
-from agentless.edits.formats import EDIT_FORMATS, FORMATS
+from agentless.edits import EDIT_FORMATS, FORMATS
 from agentless.errors import AgentlessError, ConfigError, Interrupted
 
 if TYPE_CHECKING:
@@ -248,8 +248,7 @@ def serve_local(
     """
     import signal
 
-    from agentless.model.local_models import resolve_model
-    from agentless.model.local_server import local_server
+    from agentless.model import local_server, resolve_model
 
     if download_only:
         path, name = resolve_model(model_spec)
@@ -329,7 +328,7 @@ def eval_command(
     empty); 1 when some could not be evaluated (patch or environment errors, unknown ids).
     """
     from agentless.runner import run_evaluation
-    from agentless.validate.evaluate import verdict_complete
+    from agentless.validate import verdict_complete
 
     config = build_config(
         config_path,
@@ -446,7 +445,8 @@ def exercises_command(
     Ctrl-C or SIGTERM stops cleanly, `agentless report <out> --html` shows the metrics.
     """
     from agentless import runner
-    from agentless.exercises import exercise_tasks, render_markdown
+    from agentless.exercises import render_markdown
+    from agentless.tasks import exercise_tasks
 
     chosen = _split(languages)
     config = build_config(
@@ -543,7 +543,7 @@ def index_command(
     config_path: Path | None,
 ) -> None:
     """Build (or load from the cache) the index of PATH: a folder, owner/name or a git URL."""
-    from agentless.repo.index import index_for
+    from agentless.repo import index_for
 
     config = build_config(config_path, run={"mirrors_dir": mirrors_dir, "cache_dir": cache_dir})
     index = index_for(open_workspace(config), path, commit)
@@ -579,9 +579,8 @@ def localize_command(
     """Print the files, elements and edit locations of a task's issue, per stage, with cost."""
     import json
 
-    from agentless.localize import localize_task
-    from agentless.localize.report import describe
-    from agentless.repo.index import index_for
+    from agentless.localize import describe, localize_task
+    from agentless.repo import index_for
 
     config = build_config(
         config_path,
@@ -986,7 +985,7 @@ def _token_line(usage: Any, cached_replies: int, cost: str) -> str:
 
 
 def _apply_to_checkout(repo: Path, patch: str) -> None:
-    from agentless.validate.patching import apply_patch
+    from agentless.validate import apply_patch
 
     outcome = apply_patch(repo, patch, fallbacks=False)
     if not outcome.applied:

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
-from agentless.edits.formats import EditFormatName
+from agentless.edits import EditFormatName
 from agentless.errors import ConfigError, lookup
 
 if sys.version_info >= (3, 11):

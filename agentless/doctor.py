@@ -17,8 +17,7 @@ from pathlib import Path
 
 from agentless.config import ModelConfig
 from agentless.errors import ConfigError, ModelError, ModelRequestError, ModelUnavailableError
-from agentless.model import OpenAICompatibleModel
-from agentless.model.openai_compat import safe_url
+from agentless.model import OpenAICompatibleModel, safe_url
 
 _PYTHON_NAME = re.compile(r"^python(\d)\.(\d+)$")
 _VERSION_PROBE = "import sys; print('%d.%d.%d' % tuple(sys.version_info[:3]))"
@@ -210,8 +209,8 @@ def check_isolation() -> list[Check]:
     import tempfile
 
     from agentless.errors import SandboxUnavailableError
-    from agentless.repo.workspace import default_cache_dir
-    from agentless.validate.sandbox import Sandbox
+    from agentless.repo import default_cache_dir
+    from agentless.validate import Sandbox
 
     sandbox = Sandbox(timeout=60)
     try:

@@ -17,8 +17,7 @@ from pathlib import Path
 
 from agentless.edits import EditResult, apply_reply
 from agentless.errors import RepoError
-from agentless.repo._git import gitpython
-from agentless.repo.filetree import NOT_PROJECT_DIRS
+from agentless.repo import NOT_PROJECT_DIRS, gitpython
 
 
 class TreeFiles(Mapping[str, str]):

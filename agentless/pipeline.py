@@ -27,12 +27,15 @@ from agentless.config import Config
 from agentless.errors import RepoError, ValidationError
 from agentless.localize import Localization, localize_task
 from agentless.model import Completion, Message, Model, Usage
-from agentless.repair.context import code_windows
-from agentless.repair.feedback import TestReport, repair_after_tests
-from agentless.repair.reproduce import write_reproduction
-from agentless.repair.sample import RepairSample, generate_repairs
-from agentless.repo.index import RepoIndex, index_for
-from agentless.repo.workspace import Workspace, default_cache_dir
+from agentless.repair import (
+    RepairSample,
+    TestReport,
+    code_windows,
+    generate_repairs,
+    repair_after_tests,
+    write_reproduction,
+)
+from agentless.repo import RepoIndex, Workspace, default_cache_dir, index_for
 from agentless.select import (
     Candidate,
     Selection,
@@ -43,17 +46,18 @@ from agentless.select import (
     select,
 )
 from agentless.tasks import Task
-from agentless.validate.candidates import (
+from agentless.validate import (
+    Environment,
+    EnvironmentManager,
     PatchChecks,
+    Recipe,
+    Sandbox,
     ValidationPlan,
     check_patches,
+    find_regression_tests,
+    installed_task,
     user_test_command,
 )
-from agentless.validate.environments import Environment, EnvironmentManager
-from agentless.validate.evaluate import installed_task
-from agentless.validate.recipes import Recipe
-from agentless.validate.sandbox import Sandbox
-from agentless.validate.validators import find_regression_tests
 
 log = logging.getLogger(__name__)
 

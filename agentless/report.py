@@ -2,7 +2,7 @@
 
 Everything comes from ``RUN_DIR/store.db`` (the scheduler's task rows, each task's result,
 model calls and test runs). A run of ``agentless exercises`` also gets the benchmark's metrics
-(Aider's meanings, ``agentless.exercises.metrics``) and a plot of its pass rate by try and by
+(Aider's meanings, ``agentless.exercises.summarize``) and a plot of its pass rate by try and by
 language. The HTML needs nothing from the network: plots are inline SVG
 (matplotlib), diffs are highlighted with inline styles (pygments), and each task has its own
 section (prompts, replies, candidates, test commands and their output) reached from the index.
@@ -107,7 +107,7 @@ def exercise_metrics(store: Store) -> dict[str, Any] | None:
     runs = store.task_runs("exercises")
     if not runs:
         return None
-    from agentless.runner.jobs import exercise_metrics as metrics_of
+    from agentless.runner import exercise_metrics as metrics_of
 
     return metrics_of(store, sorted(runs))
 
@@ -178,7 +178,7 @@ def markdown(
     if repairs:
         lines += _repair_sections(repairs)
     if exercises is not None:
-        from agentless.exercises.metrics import render_markdown
+        from agentless.exercises import render_markdown
 
         lines += ["", "## Exercise benchmark", "", render_markdown(exercises).rstrip("\n")]
     lines += [
@@ -447,7 +447,7 @@ def _diff_html(patch: str) -> str:
 def _exercise_section(metrics: dict[str, Any] | None) -> dict[str, Any] | None:
     if metrics is None:
         return None
-    from agentless.exercises.metrics import render_markdown, table
+    from agentless.exercises import render_markdown, table
 
     header, rows = table(metrics)
     title, *rest = render_markdown(metrics).splitlines()
@@ -501,7 +501,7 @@ def html(
 
 def build_report(run_dir: Path, *, with_html: bool = False) -> Report:
     """Write ``report.md`` (and ``report.html``) into ``run_dir``."""
-    from agentless.runner.rundir import write_text
+    from agentless.runner import write_text
 
     if not (run_dir / STORE_FILENAME).is_file():
         raise ConfigError(

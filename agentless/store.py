@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from agentless.errors import StoreError
-from agentless.model.types import CallRecord, CallRecorder, Completion, Usage
+
+# The record types alone: the package would load the HTTP client and the config models.
+from agentless.model._types import CallRecord, CallRecorder, Completion, Usage
 
 STORE_FILENAME = "store.db"
 BUSY_TIMEOUT_MS = 30_000

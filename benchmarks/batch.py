@@ -1,7 +1,7 @@
 """Throughput of `agentless batch` against a model with a fixed reply latency.
 
 50 generated tasks (small git repositories with one real bug each, see
-``agentless.testing.tasks``), the scripted OpenAI-compatible server in its own process
+``agentless.testing.make_dataset``), the scripted OpenAI-compatible server in its own process
 answering every request after ``--latency`` seconds (0.5 by default), and the batch run at
 1, 4 and 16 workers, each into a fresh run directory and a fresh cache (mirrors, indexes).
 
@@ -34,13 +34,12 @@ from agentless.config import load_config
 from agentless.runner import run_batch
 from agentless.store import Store
 from agentless.tasks import load_tasks
-from agentless.testing.tasks import make_dataset
+from agentless.testing import make_dataset
 
 
 def serve(latency: float) -> None:
     """Run the scripted server until stdin closes; print its URL first."""
-    from agentless.testing import ScriptedServer
-    from agentless.testing.tasks import script_server
+    from agentless.testing import ScriptedServer, script_server
 
     with ScriptedServer(latency=latency) as srv:
         script_server(srv)

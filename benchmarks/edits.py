@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agentless.edits import apply_reply, parse_edits
-from agentless.edits.fences import find_fences
-from agentless.edits.text import reply_lines
+from agentless.edits._fences import find_fences
+from agentless.edits._text import reply_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "edit_corpus"

@@ -30,12 +30,17 @@ from pathlib import Path
 from typing import Any
 
 from agentless.config import Config, load_config
-from agentless.exercises import exercise_of, exercise_tasks, render_markdown
-from agentless.exercises.run import TITLES
+from agentless.exercises import render_markdown
+from agentless.exercises._run import TITLES
 from agentless.runner import run_exercises
-from agentless.tasks import Task
-from agentless.testing import RecordedRequest, ScriptedServer
-from agentless.testing.reference import reference_blocker, reference_files, reference_reply
+from agentless.tasks import Task, exercise_of, exercise_tasks
+from agentless.testing import (
+    RecordedRequest,
+    ScriptedServer,
+    reference_blocker,
+    reference_files,
+    reference_reply,
+)
 
 
 def main() -> None:

@@ -50,7 +50,7 @@ def main() -> None:
 
     import git
 
-    from agentless.repo.workspace import Workspace, find_local_mirror
+    from agentless.repo import Workspace, find_local_mirror
 
     if find_local_mirror(args.mirrors, args.repo) is None:
         sys.exit(f"no mirror of {args.repo} in {args.mirrors}")
@@ -63,7 +63,7 @@ def main() -> None:
 
 def compare(git: Any, git_dir: Path, commit: str, runs: int, name: str) -> None:
     """Time each read both ways on ``git_dir`` and print the table."""
-    from agentless.repo.filetree import BlobReader, list_tree
+    from agentless.repo._filetree import BlobReader, list_tree
 
     repo = git.Repo(git_dir)
 

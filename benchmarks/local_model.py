@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 
 from agentless.config import load_config
-from agentless.model.local_server import local_server
+from agentless.model import local_server
 from agentless.runner import dry_run, run_one
 from agentless.tasks import load_tasks, local_task, select_instances
 

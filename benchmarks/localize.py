@@ -104,7 +104,7 @@ def index_once(git_dir: str, commit: str, cache: str) -> dict[str, Any]:
 
     with PeakMemory() as memory:
         started, cpu_started = time.perf_counter(), cpu()
-        from agentless.repo.index import load_index  # imports count: a user pays them too
+        from agentless.repo import load_index  # imports count: a user pays them too
 
         index = load_index(Path(git_dir), commit, cache_dir=Path(cache))
         seconds, cpu_seconds = time.perf_counter() - started, cpu() - cpu_started
@@ -137,7 +137,7 @@ def bare_parse_seconds(git_dir: Path, commit: str) -> tuple[float, int, int]:
     """Reference: ``ast.parse`` of every ``.py`` file of the commit on one core."""
     import ast
 
-    from agentless.repo.filetree import BlobReader, list_tree
+    from agentless.repo._filetree import BlobReader, list_tree
 
     files = [f for f in list_tree(git_dir, commit) if f.path.endswith(".py")]
     with BlobReader(git_dir) as reader:
@@ -151,7 +151,7 @@ def bare_parse_seconds(git_dir: Path, commit: str) -> tuple[float, int, int]:
 
 
 def index_benchmark(args: argparse.Namespace) -> None:
-    from agentless.repo.workspace import find_local_mirror
+    from agentless.repo import find_local_mirror
 
     git_dir = find_local_mirror(args.mirrors, args.repo)
     if git_dir is None:
@@ -206,7 +206,7 @@ def plain_bm25(git_dir: Path, commit: str, query: str, only: set[str] | None = N
     """bm25s with its default tokenizer over every ``.py`` file (path + content)."""
     import bm25s
 
-    from agentless.repo.filetree import BlobReader, list_tree
+    from agentless.repo._filetree import BlobReader, list_tree
 
     files = [f for f in list_tree(git_dir, commit) if f.path.endswith(".py")]
     if only is not None:
@@ -228,8 +228,8 @@ def plain_bm25(git_dir: Path, commit: str, query: str, only: set[str] | None = N
 
 def rankings(git_dir: Path, task: Any, cache: Path) -> dict[str, list[str]]:
     """The top files of every compared retrieval for one task."""
-    from agentless.repo.index import load_index
-    from agentless.repo.retrieval import RetrievalWeights
+    from agentless.repo import load_index
+    from agentless.repo._retrieval import RetrievalWeights
 
     query = task.problem_statement
     index = load_index(git_dir, task.base_commit, cache_dir=cache)
@@ -253,7 +253,7 @@ def rankings(git_dir: Path, task: Any, cache: Path) -> dict[str, list[str]]:
 
 
 def recall_benchmark(args: argparse.Namespace) -> None:
-    from agentless.repo.workspace import find_local_mirror
+    from agentless.repo import find_local_mirror
     from agentless.tasks import load_tasks
 
     skipped: dict[str, int] = {}

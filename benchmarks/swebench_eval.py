@@ -32,7 +32,7 @@ from agentless.errors import RepoError
 from agentless.repo import Workspace
 from agentless.runner import run_evaluation
 from agentless.tasks import Task, load_tasks, select_instances
-from agentless.validate.testrun import files_in_patch
+from agentless.validate._testrun import files_in_patch
 
 PHASES = ("gold", "warm", "empty", "wrong")
 

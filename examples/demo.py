@@ -71,7 +71,7 @@ def endpoint(model: str) -> Iterator[tuple[str, str, str]]:
     if base_url and name:
         yield base_url, name, "from OPENAI_BASE_URL / AGENTLESS_MODEL"
         return
-    from agentless.model.local_server import local_server
+    from agentless.model import local_server
 
     print(f"demo: no endpoint configured; starting the embedded model ({model})", flush=True)
     began = time.monotonic()
@@ -103,8 +103,7 @@ def read_result(run_dir: Path) -> dict[str, object] | None:
 
 def example_tests_pass(patch: str) -> tuple[bool, str]:
     """Apply ``patch`` to a copy of the example and run its tests without network."""
-    from agentless.validate.patching import apply_patch
-    from agentless.validate.sandbox import Sandbox
+    from agentless.validate import Sandbox, apply_patch
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "textstats"

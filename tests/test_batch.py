@@ -17,8 +17,7 @@ from agentless.config import Config
 from agentless.runner import build_services, run_batch
 from agentless.store import Store
 from agentless.tasks import load_tasks
-from agentless.testing import ScriptedServer
-from agentless.testing.tasks import make_dataset, script_server, unittest_recipe
+from agentless.testing import ScriptedServer, make_dataset, script_server, unittest_recipe
 
 
 def config_for(make: Callable[..., Config], srv: ScriptedServer, **run: object) -> Config:
@@ -133,7 +132,7 @@ def test_rows_with_their_own_tests_are_graded(
 
 def test_the_progress_board_counts_and_describes_running_tasks() -> None:
     from agentless.model import Usage
-    from agentless.runner.progress import Board
+    from agentless.runner._progress import Board
 
     board = Board("batch", total=4)
     board.earlier({"resolved": True})
@@ -159,7 +158,7 @@ def test_the_progress_board_counts_and_describes_running_tasks() -> None:
 
 def test_worktrees_of_a_killed_process_are_swept_and_busy_ones_kept(tmp_path: Path) -> None:
     from agentless.repo import Workspace
-    from agentless.testing.tasks import make_repo
+    from agentless.testing import make_repo
 
     repo = make_repo(tmp_path, 0)["repo"]
     cache = tmp_path / "cache"

@@ -13,8 +13,7 @@ import time
 from pathlib import Path
 
 from agentless.store import Store
-from agentless.testing import ScriptedServer
-from agentless.testing.tasks import make_dataset, script_server
+from agentless.testing import ScriptedServer, make_dataset, script_server
 
 # Model calls of one generated task: three localization stages, two repair requests (the
 # greedy sample and the sampled one), the reproduction script.

@@ -11,8 +11,7 @@ from agentless.config import load_config
 from agentless.runner import run_batch
 from agentless.store import Store
 from agentless.tasks import load_tasks
-from agentless.testing import ScriptedServer
-from agentless.testing.tasks import make_dataset, script_server
+from agentless.testing import ScriptedServer, make_dataset, script_server
 
 pytestmark = pytest.mark.ci
 

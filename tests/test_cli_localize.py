@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from gitrepos import make_repo
 
 from agentless.cli import main
-from agentless.testing.server import ScriptedServer
+from agentless.testing import ScriptedServer
 
 FILES = {
     "calc/ops.py": "def add_numbers(a, b):\n    return a - b\n\n\ndef multiply(a, b):\n    return a * b\n",

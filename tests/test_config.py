@@ -122,10 +122,10 @@ def test_a_bad_setting_names_the_field_and_the_choices(setting: str, message: st
 
 
 def test_every_registry_refuses_an_unknown_name_the_same_way() -> None:
-    from agentless.edits.formats import edit_format
+    from agentless.edits._formats import edit_format
     from agentless.errors import AgentlessError
-    from agentless.model.local_models import known_model
-    from agentless.validate.parsers import get_parser
+    from agentless.model._local_models import known_model
+    from agentless.validate import get_parser
 
     asks = {
         "edit format 'patch'; choose one of auto, diff, udiff, whole": lambda: edit_format("patch"),

@@ -27,9 +27,10 @@ from click.testing import CliRunner
 from agentless.cli import main
 from agentless.config import Config, load_config
 from agentless.errors import ConfigError, ModelError
-from agentless.exercises import ExerciseResult, exercise_tasks, render_markdown
+from agentless.exercises import ExerciseResult, render_markdown
 from agentless.runner import run_exercises
 from agentless.store import Store
+from agentless.tasks import exercise_tasks
 from agentless.testing import RecordedRequest, ScriptedServer
 
 GOLD = "GOLD-REFERENCE-7f3a"  # in every reference solution: must never reach a prompt

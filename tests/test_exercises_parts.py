@@ -9,11 +9,12 @@ import pytest
 
 from agentless.edits import apply_reply
 from agentless.errors import TaskError
-from agentless.exercises import LANGUAGES, find_exercises, read_exercise
-from agentless.exercises.languages import Java, JavaScript, Rust
-from agentless.exercises.testrun import clean_output, trim
-from agentless.exercises.workspace import WorkCopy
-from agentless.testing.reference import reference_files, reference_reply
+from agentless.exercises import LANGUAGES
+from agentless.exercises._languages import Java, JavaScript, Rust
+from agentless.exercises._testrun import clean_output, trim
+from agentless.exercises._workspace import WorkCopy
+from agentless.tasks import find_exercises, read_exercise
+from agentless.testing import reference_files, reference_reply
 
 
 def make(folder: Path, files: dict[str, str], roles: dict[str, list[str]]) -> Path:

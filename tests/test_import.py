@@ -74,4 +74,4 @@ def test_public_surface_is_pinned_documented_and_resolvable() -> None:
         assert "no_such_name" in str(exc)
     else:
         raise AssertionError("an unknown name resolved")
-    assert agentless.localize.localize.__module__ == "agentless.localize.run"
+    assert agentless.localize.localize.__module__ == "agentless.localize._run"

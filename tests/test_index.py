@@ -10,10 +10,9 @@ import pytest
 from gitrepos import commit_files, git, make_repo
 
 from agentless.errors import RepoError
-from agentless.repo.filetree import content_excluded_reason, is_test_path, list_tree
-from agentless.repo.index import IndexOptions, build_index, index_for, load_index, render_tree
-from agentless.repo.retrieval import FieldIndex, mentioned_files
-from agentless.repo.workspace import Workspace
+from agentless.repo import IndexOptions, Workspace, build_index, index_for, load_index, render_tree
+from agentless.repo._filetree import content_excluded_reason, is_test_path, list_tree
+from agentless.repo._retrieval import FieldIndex, mentioned_files
 
 FILES: dict[str, str | bytes] = {
     "pkg/__init__.py": "",

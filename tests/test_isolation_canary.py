@@ -20,11 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from agentless.repo.workspace import Workspace
-from agentless.validate.environments import Environment
-from agentless.validate.recipes import Recipe
-from agentless.validate.sandbox import Sandbox, sweep_scratch
-from agentless.validate.validators import run_script
+from agentless.repo import Workspace
+from agentless.validate import Environment, Recipe, Sandbox, sweep_scratch
+from agentless.validate._validators import run_script
 from tests.gitrepos import make_repo
 
 MODES = [
@@ -165,7 +163,7 @@ def test_kill_9_during_a_test_leaves_no_process(tmp_path: Path, use_bwrap: bool)
     agent = _start_agentless(
         f"""
         from pathlib import Path
-        from agentless.validate.sandbox import Sandbox
+        from agentless.validate._sandbox import Sandbox
         Sandbox(use_bwrap={use_bwrap}, timeout=600).run(
             ["{sys.executable}", "test_forever.py"], cwd=Path({str(worktree)!r}))
         """,
@@ -190,8 +188,8 @@ def test_kill_9_during_an_environment_build_leaves_no_process(tmp_path: Path) ->
         f"""
         import shlex
         from pathlib import Path
-        from agentless.validate.environments import EnvironmentManager, EnvSpec
-        from agentless.validate.recipes import Recipe
+        from agentless.validate._environments import EnvironmentManager, EnvSpec
+        from agentless.validate._recipes import Recipe
         recipe = Recipe(python={version!r}, upgrade_pip=False,
                         install=shlex.join(["python", "-c", {install!r}]))
         EnvironmentManager(Path({str(tmp_path / "envs")!r})).get(
@@ -210,8 +208,8 @@ def test_the_next_start_removes_what_a_killed_run_left(tmp_path: Path) -> None:
     agent = _start_agentless(
         f"""
         import pathlib, time
-        from agentless.repo.workspace import Workspace
-        from agentless.validate.sandbox import Sandbox
+        from agentless.repo._workspace import Workspace
+        from agentless.validate._sandbox import Sandbox
         ws = Workspace(pathlib.Path({str(cache)!r}))
         with ws.checkout({str(repo)!r}) as tree:
             sandbox = Sandbox(isolation=False, timeout=600)
@@ -254,9 +252,9 @@ def test_sigterm_and_ctrl_c_stop_tests_and_remove_worktrees(tmp_path: Path, sign
     agent = _start_agentless(
         f"""
         import pathlib, sys
-        from agentless.repo.workspace import Workspace
-        from agentless.validate import procs
-        from agentless.validate.sandbox import Sandbox
+        from agentless.repo._workspace import Workspace
+        from agentless.validate import _procs as procs
+        from agentless.validate._sandbox import Sandbox
         ws = Workspace(pathlib.Path({str(tmp_path / "cache")!r}))
         try:
             with procs.stop_on_signals(), ws.checkout({str(repo)!r}) as tree:

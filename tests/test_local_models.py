@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agentless.errors import ConfigError, ModelError
-from agentless.model.local_models import (
+from agentless.model._local_models import (
     MODELS,
     LocalModel,
     Part,

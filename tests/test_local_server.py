@@ -26,8 +26,8 @@ from agentless import OpenAICompatibleModel
 from agentless.config import load_config
 from agentless.doctor import run_checks
 from agentless.errors import ContextLengthError, ModelUnavailableError
-from agentless.model.local_models import MODELS, models_dir
-from agentless.model.local_server import LocalEndpoint, free_port, local_server, server_available
+from agentless.model._local_models import MODELS, models_dir
+from agentless.model._local_server import LocalEndpoint, free_port, local_server, server_available
 from agentless.runner import run_one
 from agentless.store import Store
 from agentless.tasks import local_task

@@ -9,14 +9,14 @@ from gitrepos import git, make_repo
 
 from agentless.config import LocalizeConfig
 from agentless.localize import localize, localize_task
-from agentless.localize.context import CUT_NOTE
-from agentless.localize.metrics import gold_locations
-from agentless.localize.replies import answer_lines, line_span, named_locations, named_paths
-from agentless.localize.stages import merge_rankings, retry_temperature, vote
+from agentless.localize._context import CUT_NOTE
+from agentless.localize._metrics import gold_locations
+from agentless.localize._replies import answer_lines, line_span, named_locations, named_paths
+from agentless.localize._stages import merge_rankings, retry_temperature, vote
 from agentless.model import OpenAICompatibleModel
-from agentless.repo.index import build_index
+from agentless.repo import build_index
 from agentless.tasks import Task
-from agentless.testing.server import ScriptedServer
+from agentless.testing import ScriptedServer
 
 IRRADIANCE = '''\
 """Irradiance models."""

@@ -7,7 +7,7 @@ import pytest
 from agentless.config import ModelConfig, Price
 from agentless.errors import ConfigError, ModelRequestError
 from agentless.model import Completion, Model, OpenAICompatibleModel, Usage, cost_of, request_key
-from agentless.model.openai_compat import normalize_base_url
+from agentless.model._openai_compat import normalize_base_url
 from agentless.testing import Fault, Reply, ScriptedServer
 
 MESSAGES = [

@@ -9,7 +9,7 @@ import pytest
 
 from agentless.errors import ContextLengthError, ModelRequestError, ModelUnavailableError
 from agentless.model import OpenAICompatibleModel, RetryPolicy
-from agentless.model.retry import parse_retry_after
+from agentless.model._retry import parse_retry_after
 from agentless.testing import Fault, ScriptedServer
 
 MESSAGES = [{"role": "user", "content": "fix the bug please"}]

@@ -23,8 +23,7 @@ from agentless.runner import run_one
 from agentless.select import Verdict
 from agentless.store import Store
 from agentless.tasks import load_tasks, local_task
-from agentless.testing.server import ScriptedServer
-from agentless.testing.tasks import TEST_CMD
+from agentless.testing import TEST_CMD, ScriptedServer
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "textstats"
 

@@ -17,7 +17,7 @@ import pytest
 from agentless.config import Config, load_config
 from agentless.runner import run_evaluation, run_one
 from agentless.tasks import load_tasks, select_instances
-from agentless.testing.server import ScriptedServer
+from agentless.testing import ScriptedServer
 
 LITE = Path(__file__).resolve().parents[2] / "shared" / "data" / "swebench" / "lite_dev.jsonl"
 INSTANCE = "marshmallow-code__marshmallow-1359"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from agentless.repair.context import code_windows, merge_spans
+from agentless.repair import code_windows
+from agentless.spans import merge_spans
 
 TEXT = "".join(f"line {n}\n" for n in range(1, 41))
 

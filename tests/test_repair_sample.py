@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from agentless.config import RepairConfig
 from agentless.model import OpenAICompatibleModel
-from agentless.repair.context import Window
-from agentless.repair.sample import generate_repairs, repair_messages
-from agentless.testing.server import ScriptedServer
+from agentless.repair import Window, generate_repairs, repair_messages
+from agentless.testing import ScriptedServer
 
 CODE = "def median(values):\n    ordered = sorted(values)\n    return ordered[len(ordered) // 2]\n"
 FILES = {"stats/core.py": CODE, "stats/other.py": "X = 1\n"}

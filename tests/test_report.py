@@ -16,8 +16,7 @@ from agentless.cli import main
 from agentless.config import load_config
 from agentless.runner import build_services, run_batch
 from agentless.tasks import load_tasks
-from agentless.testing import ScriptedServer
-from agentless.testing.tasks import make_dataset, script_server, unittest_recipe
+from agentless.testing import ScriptedServer, make_dataset, script_server, unittest_recipe
 
 
 @pytest.fixture(scope="module")

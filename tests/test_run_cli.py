@@ -12,8 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from agentless.cli import main
-from agentless.testing import ScriptedServer
-from agentless.testing.tasks import TEST_CMD, make_repo, script_server
+from agentless.testing import TEST_CMD, ScriptedServer, make_repo, script_server
 
 NO_MODEL = {"AGENTLESS_MODEL": "", "OPENAI_BASE_URL": "", "OPENAI_API_KEY": ""}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import textwrap
 
-from agentless.repo.skeleton import (
+from agentless.repo._skeleton import (
     Element,
     outline_elements,
     parser_for,
@@ -13,7 +13,7 @@ from agentless.repo.skeleton import (
     render_skeleton,
     walk_elements,
 )
-from agentless.repo.terms import identifier_terms, path_terms, term_counts, text_terms
+from agentless.repo._terms import identifier_terms, path_terms, term_counts, text_terms
 
 SOURCE = textwrap.dedent(
     '''\

@@ -22,14 +22,16 @@ from swebench.harness.grading import get_eval_report, get_logs_eval  # noqa: E40
 from swebench.harness.log_parsers import PARSER_REGISTRY  # noqa: E402
 
 from agentless.tasks import Task, load_tasks  # noqa: E402
-from agentless.validate.evaluate import (  # noqa: E402
+from agentless.validate import (  # noqa: E402  # noqa: E402  # noqa: E402
     InstanceResult,
     Predictions,
+    TestCommand,
+    TestRun,
+    get_parser,
+    grade_log,
+    instance_report,
     run_summary,
 )
-from agentless.validate.grading import grade_log, instance_report  # noqa: E402
-from agentless.validate.parsers import get_parser  # noqa: E402
-from agentless.validate.testrun import TestCommand, TestRun  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
 PYTHON_PARSERS = sorted(

@@ -22,12 +22,17 @@ from agentless.errors import EnvironmentBuildError, TaskError
 from agentless.pipeline import Services
 from agentless.repo import Workspace
 from agentless.runner import EvalJob, Scheduler
-from agentless.runner.context import RunSandbox
+from agentless.runner._context import RunSandbox
 from agentless.tasks import Task
-from agentless.validate.environments import EnvironmentManager, EnvSpec
-from agentless.validate.evaluate import Evaluator, Predictions, load_predictions
-from agentless.validate.recipes import Recipe
-from agentless.validate.sandbox import Sandbox
+from agentless.validate import (
+    EnvironmentManager,
+    EnvSpec,
+    Evaluator,
+    Predictions,
+    Recipe,
+    Sandbox,
+    load_predictions,
+)
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
 TINY = Recipe(

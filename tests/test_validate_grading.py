@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from agentless.errors import EnvironmentBuildError
-from agentless.validate.environments import Environment, detect_import_roots
-from agentless.validate.grading import grade_log, instance_report, resolution, status_report
-from agentless.validate.interpreters import find_python
-from agentless.validate.recipes import Recipe, auto_recipe, recipe_for
-from agentless.validate.testrun import (
+from agentless.validate import Recipe, auto_recipe, recipe_for
+from agentless.validate._environments import Environment, detect_import_roots
+from agentless.validate._grading import grade_log, instance_report, resolution, status_report
+from agentless.validate._interpreters import find_python
+from agentless.validate._testrun import (
     END_MARKER,
     START_MARKER,
     TestCommand,

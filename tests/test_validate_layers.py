@@ -14,10 +14,7 @@ import pytest
 
 from agentless.repo import Workspace
 from agentless.tasks import Task
-from agentless.validate.environments import EnvironmentManager
-from agentless.validate.evaluate import Evaluator
-from agentless.validate.recipes import Edit, Recipe
-from agentless.validate.sandbox import Sandbox
+from agentless.validate import Edit, EnvironmentManager, Evaluator, Recipe, Sandbox
 from tests.gitrepos import commit_files, git, make_repo
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"

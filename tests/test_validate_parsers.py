@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from agentless.errors import ValidationError
-from agentless.validate.parsers import (
+from agentless.validate._parsers import (
     get_parser,
     parse_django,
     parse_junit_xml,

@@ -12,9 +12,9 @@ import pytest
 
 from agentless.repo import Workspace
 from agentless.tasks import Task, load_tasks
-from agentless.validate.evalscript import parse_eval_script
-from agentless.validate.evaluate import task_setup
-from agentless.validate.recipes import REGISTRY, registered_recipe, repo_name
+from agentless.validate import parse_eval_script
+from agentless.validate._evaluate import task_setup
+from agentless.validate._recipes import REGISTRY, registered_recipe, repo_name
 from tests.gitrepos import make_repo
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "swebench"

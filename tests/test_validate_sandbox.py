@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from agentless.errors import SandboxUnavailableError
-from agentless.validate.sandbox import Sandbox, scrub_environment
+from agentless.validate._sandbox import Sandbox, scrub_environment
 
 HAS_BWRAP = shutil.which("bwrap") is not None
 
@@ -166,7 +166,7 @@ def test_missing_isolation_is_an_error_unless_opted_out(
     monkeypatch.setenv("PATH", str(empty))  # neither bwrap nor unshare can be found
     with pytest.raises(SandboxUnavailableError, match="--no-isolation"):
         Sandbox().run([sys.executable, "-c", "pass"], cwd=tmp_path)
-    with caplog.at_level(logging.WARNING, logger="agentless.validate.sandbox"):
+    with caplog.at_level(logging.WARNING, logger="agentless.validate._sandbox"):
         result = Sandbox(isolation=False).run([sys.executable, "-c", "print(1)"], cwd=tmp_path)
     assert result.ok and result.isolation == "none"
     assert "isolation is OFF" in caplog.text

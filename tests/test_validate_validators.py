@@ -10,14 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from agentless.repo.filetree import is_test_file
-from agentless.repo.workspace import Workspace
-from agentless.testing.tasks import LEAN_PYTEST
-from agentless.validate.candidates import ValidationPlan, check_patches, user_test_command
-from agentless.validate.environments import Environment
-from agentless.validate.recipes import Recipe
-from agentless.validate.sandbox import Sandbox
-from agentless.validate.validators import (
+from agentless.repo import Workspace, is_test_file
+from agentless.testing import LEAN_PYTEST
+from agentless.validate import (
+    Environment,
+    Recipe,
+    Sandbox,
+    ValidationPlan,
+    check_patches,
+    user_test_command,
+)
+from agentless.validate._validators import (
     find_regression_tests,
     module_names,
     run_regression,

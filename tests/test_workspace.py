@@ -11,8 +11,8 @@ import pytest
 from gitrepos import commit_files, git, make_repo, write_files
 
 from agentless.errors import RepoError
+from agentless.repo import Workspace, find_local_mirror
 from agentless.repo._git import SNAPSHOT_IDENTITY
-from agentless.repo.workspace import Workspace, find_local_mirror
 
 NO_NETWORK = "file:///nonexistent/{repo}.git"
 

@@ -1,29 +1,22 @@
 """The Aider-style exercise benchmark: exercise folders solved with edits in a chosen format.
 
 ``run_exercise(task, model, config)`` solves one exercise (tries, reflections, sandboxed test
-runs) and returns an ``ExerciseResult``; ``summarize`` turns results into Aider's metrics and
-``render_markdown`` shows them. ``agentless.runner.run_exercises`` runs a whole benchmark on
-the runner's scheduler (resume, progress, executors); exercise folders are read by
-``agentless.tasks.exercises``.
+runs) and returns an ``ExerciseResult``; ``summarize`` turns results into Aider's metrics,
+``render_markdown`` shows them and ``table`` lays them out as rows. ``agentless.runner.run_exercises``
+runs a whole benchmark on the runner's scheduler (resume, progress, executors); exercise folders
+are read by ``agentless.tasks`` (``exercise_tasks``, ``read_exercise``). ``LANGUAGES`` maps a
+track's name to its ``Language`` (how to set up and test it). The modules behind these names
+are private.
 """
 
-from agentless.exercises.languages import LANGUAGES, Language, Setup, language_for
-from agentless.exercises.metrics import plot_data, render_markdown, summarize
-from agentless.exercises.result import ExerciseResult, ReplyRecord, TryRecord, describe
-from agentless.exercises.run import ExerciseServices, Progress, run_exercise, system_prompt
-from agentless.exercises.testrun import TestOutcome
-from agentless.tasks.exercises import (
-    Exercise,
-    exercise_of,
-    exercise_task,
-    exercise_tasks,
-    find_exercises,
-    read_exercise,
-)
+from agentless.exercises._languages import LANGUAGES, Language, Setup, language_for, missing_crates
+from agentless.exercises._metrics import plot_data, render_markdown, summarize, table
+from agentless.exercises._result import ExerciseResult, ReplyRecord, TryRecord, describe
+from agentless.exercises._run import ExerciseServices, Progress, run_exercise, system_prompt
+from agentless.exercises._testrun import TestOutcome
 
 __all__ = [
     "LANGUAGES",
-    "Exercise",
     "ExerciseResult",
     "ExerciseServices",
     "Language",
@@ -33,15 +26,12 @@ __all__ = [
     "TestOutcome",
     "TryRecord",
     "describe",
-    "exercise_of",
-    "exercise_task",
-    "exercise_tasks",
-    "find_exercises",
     "language_for",
+    "missing_crates",
     "plot_data",
-    "read_exercise",
     "render_markdown",
     "run_exercise",
     "summarize",
     "system_prompt",
+    "table",
 ]

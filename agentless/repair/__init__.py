@@ -1,5 +1,24 @@
-"""Repair: assemble code context, sample model edits, apply them with the edit engine."""
+"""Repair: assemble code context, sample model edits, apply them with the edit engine.
 
-from agentless.repair.context import Window, code_windows, merge_spans
+``code_windows`` cuts the localized spans into ``Window`` s of code; ``generate_repairs``
+samples replies (``repair_messages`` is the prompt) and applies each into a ``RepairSample``;
+``repair_after_tests`` gives a candidate whose tests failed (a ``TestReport``) one follow-up;
+``write_reproduction`` asks for a script that reproduces the issue. The modules behind these
+names are private.
+"""
 
-__all__ = ["Window", "code_windows", "merge_spans"]
+from agentless.repair._context import Window, code_windows
+from agentless.repair._feedback import TestReport, repair_after_tests
+from agentless.repair._reproduce import write_reproduction
+from agentless.repair._sample import RepairSample, generate_repairs, repair_messages
+
+__all__ = [
+    "RepairSample",
+    "TestReport",
+    "Window",
+    "code_windows",
+    "generate_repairs",
+    "repair_after_tests",
+    "repair_messages",
+    "write_reproduction",
+]

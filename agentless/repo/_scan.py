@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from agentless.repo.filetree import BlobReader, content_excluded_reason
-from agentless.repo.skeleton import parser_for, walk_elements
-from agentless.repo.terms import identifier_terms, term_counts
+from agentless.repo._filetree import BlobReader, content_excluded_reason
+from agentless.repo._skeleton import parser_for, walk_elements
+from agentless.repo._terms import identifier_terms, term_counts
 
 TermBag = tuple[str, bytes]
 """Terms joined by newlines, and their counts as an ``array('i')`` in bytes."""

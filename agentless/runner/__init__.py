@@ -4,9 +4,11 @@
 ``build_services(config)`` builds the collaborators once (workspace, environments, the
 run's sandbox); a job (``RepairJob``, ``EvalJob``, ``ExerciseJob``) says what to do per task;
 a ``Scheduler``
-maps it over the tasks with resume, progress and an executor (``local`` threads or ``ray``).
+maps it over the tasks with resume, progress and an executor (``EXECUTORS``: ``local`` threads
+or ``ray``).
 A run directory holds ``store.db`` (every model call, the response cache, every result and
-the scheduler's state) and the exports written from it (see ``agentless.runner.rundir``).
+the scheduler's state) and the exports written from it; ``write_text`` replaces a file
+atomically. The modules behind these names are private.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from agentless.config import Config
 from agentless.errors import AgentlessError, ConfigError, Interrupted
 from agentless.model import DryRunModel, Model, OpenAICompatibleModel, PromptRecord
 from agentless.pipeline import Services, TaskResult, run_task
-from agentless.runner.context import Finished, Job, RunSandbox, TaskContext
-from agentless.runner.jobs import EvalJob, ExerciseJob, RepairJob, exercise_metrics
-from agentless.runner.rundir import safe_name
-from agentless.runner.scheduler import EXECUTORS, RunReport, Scheduler, exit_code
+from agentless.runner._context import Finished, Job, RunSandbox, TaskContext
+from agentless.runner._jobs import EvalJob, ExerciseJob, RepairJob, exercise_metrics
+from agentless.runner._rundir import safe_name, write_text
+from agentless.runner._scheduler import EXECUTORS, RunReport, Scheduler, exit_code
 from agentless.store import Store
 from agentless.tasks import Task
 from agentless.tokens import count_message_tokens
@@ -51,6 +53,7 @@ __all__ = [
     "run_evaluation",
     "run_exercises",
     "run_one",
+    "write_text",
 ]
 
 
@@ -205,8 +208,7 @@ def run_evaluation(
     """``agentless eval``: grade predictions with each row's own tests; returns the summary
     (also written to ``<out>/summary.json``)."""
     from agentless.tasks import load_tasks, select_instances
-    from agentless.validate.evaluate import load_predictions, warn_unmatched
-    from agentless.validate.sandbox import sweep_scratch
+    from agentless.validate import load_predictions, sweep_scratch, warn_unmatched
 
     tasks = select_instances(load_tasks(dataset), instances or None)
     chosen = load_predictions(predictions, tasks, last_wins=last_wins)

@@ -11,24 +11,49 @@ Main entry points:
 - ``get_parser(name)`` returns a pure ``log -> {test id: status}`` function.
 - ``grade_log`` grades a marked test log as SWE-bench does; ``Evaluator.evaluate`` grades
   one instance (the runner schedules it over a dataset for ``agentless eval``).
-- ``run_regression`` / ``run_reproduction`` are the pipeline's patch validators.
+- ``run_regression`` / ``run_reproduction`` are the pipeline's patch validators;
+  ``check_patches`` runs a ``ValidationPlan`` over the candidate patches.
+- ``run_captured``, ``guarded``, ``build_environment``, ``stop_all`` and ``clear_stop`` are the
+  process-tree controls every sandboxed or install command goes through.
+
+``PARSERS`` maps a log parser's name to it. The modules behind these names are private.
 """
 
-from agentless.validate.environments import (
+from agentless.validate._candidates import (
+    PatchChecks,
+    ValidationPlan,
+    check_patches,
+    user_test_command,
+)
+from agentless.validate._environments import (
     Environment,
     EnvironmentManager,
     EnvSpec,
     InstalledTree,
     default_env_dir,
 )
-from agentless.validate.evalscript import EvalScript, parse_eval_script
-from agentless.validate.grading import Grade, grade_log, instance_report, status_report
-from agentless.validate.parsers import PARSERS, TestStatus, get_parser
-from agentless.validate.patching import ApplyResult, apply_patch
-from agentless.validate.recipes import Edit, Recipe, auto_recipe, recipe_for
-from agentless.validate.sandbox import Fixture, Sandbox, SandboxResult
-from agentless.validate.testrun import TestCommand, TestRun, command_for_task, run_tests
-from agentless.validate.validators import (
+from agentless.validate._evalscript import EvalScript, parse_eval_script
+from agentless.validate._evaluate import (
+    Evaluator,
+    InstanceResult,
+    Predictions,
+    earlier_result,
+    installed_task,
+    load_predictions,
+    patch_digest,
+    read_result,
+    run_summary,
+    verdict_complete,
+    warn_unmatched,
+)
+from agentless.validate._grading import Grade, grade_log, instance_report, status_report
+from agentless.validate._parsers import PARSERS, TestStatus, get_parser
+from agentless.validate._patching import ApplyResult, apply_patch
+from agentless.validate._procs import build_environment, clear_stop, guarded, run_captured, stop_all
+from agentless.validate._recipes import Edit, Recipe, auto_recipe, recipe_for
+from agentless.validate._sandbox import Fixture, Sandbox, SandboxResult, sweep_scratch
+from agentless.validate._testrun import TestCommand, TestRun, command_for_task, run_tests
+from agentless.validate._validators import (
     RegressionResult,
     ReproductionResult,
     ScriptRun,
@@ -48,9 +73,13 @@ __all__ = [
     "Environment",
     "EnvironmentManager",
     "EvalScript",
+    "Evaluator",
     "Fixture",
     "Grade",
     "InstalledTree",
+    "InstanceResult",
+    "PatchChecks",
+    "Predictions",
     "Recipe",
     "RegressionResult",
     "ReproductionResult",
@@ -61,20 +90,37 @@ __all__ = [
     "TestCommand",
     "TestRun",
     "TestStatus",
+    "ValidationPlan",
     "apply_patch",
     "auto_recipe",
+    "build_environment",
+    "check_patches",
     "check_reproduction",
+    "clear_stop",
     "command_for_task",
     "default_env_dir",
+    "earlier_result",
     "find_regression_tests",
     "get_parser",
     "grade_log",
+    "guarded",
+    "installed_task",
     "instance_report",
+    "load_predictions",
     "parse_eval_script",
+    "patch_digest",
+    "read_result",
     "recipe_for",
+    "run_captured",
     "run_regression",
     "run_reproduction",
+    "run_summary",
     "run_test_files",
     "run_tests",
     "status_report",
+    "stop_all",
+    "sweep_scratch",
+    "user_test_command",
+    "verdict_complete",
+    "warn_unmatched",
 ]

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from agentless.edits import apply_reply
-from agentless.edits.data import RESEND
+from agentless.edits._data import RESEND
 
 CODE = (
     "import os\n"

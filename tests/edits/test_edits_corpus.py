@@ -16,7 +16,7 @@ import pytest
 import unidiff
 
 from agentless.edits import apply_reply
-from agentless.edits.data import RESEND
+from agentless.edits._data import RESEND
 
 CORPUS = Path(__file__).resolve().parent.parent / "edit_corpus"
 

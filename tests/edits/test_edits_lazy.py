@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from agentless.edits import apply_reply
-from agentless.edits.lazy import defined_names, is_placeholder
+from agentless.edits._lazy import defined_names, is_placeholder
 
 POLYGLOT = "Aider-AI+polyglot-benchmark"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agentless.edits import EditFormatError, detect_format, parse_edits
-from agentless.edits.fences import path_from_line
+from agentless.edits._fences import path_from_line
 
 BLOCK = "<<<<<<< SEARCH\nold\n=======\nnew\n>>>>>>> REPLACE\n"
 

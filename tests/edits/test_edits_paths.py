@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agentless.edits import apply_reply
-from agentless.edits.paths import normalize, resolve
+from agentless.edits._paths import normalize, resolve
 
 FILES = ["src/pkg/mod.py", "src/pkg/util.py", "tests/test_mod.py", "docs/util.py", "Makefile"]
 

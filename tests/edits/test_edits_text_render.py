@@ -10,7 +10,7 @@ import pytest
 import unidiff
 
 from agentless.edits import apply_reply, render_diff
-from agentless.edits.text import Doc, split_lines
+from agentless.edits._text import Doc, split_lines
 
 
 @pytest.mark.parametrize(

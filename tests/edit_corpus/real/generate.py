@@ -5,7 +5,7 @@ format and every model, a prompt the project really sends was given to llama.cpp
 OpenAI-compatible server (llama-cpp-python 0.3.36 as ``agentless.model.local_server`` starts
 it: n_ctx 8192, CPU, 1 or 2 threads: the machine was shared) through
 ``agentless.OpenAICompatibleModel``. The prompt is the repair stage's
-(``agentless.repair.sample.repair_messages`` over ``agentless.repair.context.code_windows``:
+(``agentless.repair.repair_messages`` over ``agentless.repair.code_windows``:
 whole files, or windows around the request's line spans with the stage's default margin), or
 for the requests in ``EXERCISE_STYLE`` the exercise benchmark's (``exercise_system.j2`` and
 ``exercise_user.j2``, the request's text as the instructions). Sample 0 is greedy
@@ -50,10 +50,9 @@ from projects import EXERCISE_STYLE, PROJECTS, REQUESTS  # noqa: E402
 
 from agentless import OpenAICompatibleModel  # noqa: E402
 from agentless.config import RepairConfig  # noqa: E402
-from agentless.exercises.run import system_prompt  # noqa: E402
-from agentless.model.local_server import local_server  # noqa: E402
-from agentless.repair.context import code_windows  # noqa: E402
-from agentless.repair.sample import repair_messages  # noqa: E402
+from agentless.exercises import system_prompt  # noqa: E402
+from agentless.model import local_server  # noqa: E402
+from agentless.repair import code_windows, repair_messages  # noqa: E402
 from agentless.templates import render  # noqa: E402
 
 FORMATS = ("diff", "udiff", "whole")

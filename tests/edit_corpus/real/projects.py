@@ -2,7 +2,7 @@
 
 Each project is a few short files (short, so that a small local model can answer with a whole
 file inside a bounded reply). Each request is an issue text and the files shown to the model;
-the prompt is the one the repair stage sends (``agentless.repair.sample.repair_messages``).
+the prompt is the one the repair stage sends (``agentless.repair.repair_messages``).
 """
 
 from __future__ import annotations
