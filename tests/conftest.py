@@ -1,5 +1,11 @@
 """Fixtures the test modules share: the SWE-bench dev rows and a configuration that talks to
-a scripted model server."""
+a scripted model server.
+
+The folders mirror the package (``tests/validate/`` tests ``agentless.validate``; the top
+level holds the top-level modules' tests). They have no ``__init__.py`` and pytest imports a
+test module by its file name, so file names are unique across folders (``test_validate_*``,
+``test_model_*``, ...). ``gitrepos`` (small real git repositories) sits here beside this file,
+and data sit in ``fixtures/`` and ``edit_corpus/``."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ from agentless.tasks import local_task
 
 MODEL = "smollm2-135m"
 CTX = 4096
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "textstats"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "textstats"
 HAIKU = [{"role": "user", "content": "Write one short sentence about rain."}]
 
 pytestmark = pytest.mark.timeout(900)

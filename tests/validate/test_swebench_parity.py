@@ -33,7 +33,7 @@ from agentless.validate import (  # noqa: E402  # noqa: E402  # noqa: E402
     run_summary,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "validate"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "validate"
 PYTHON_PARSERS = sorted(
     name
     for name in PARSER_REGISTRY

@@ -33,7 +33,7 @@ MODES = [
         marks=pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed"),
     ),
 ]
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _targets(tmp_path: Path, token: str) -> dict[str, Path]:

@@ -11,7 +11,7 @@ from agentless.config import load_config
 from agentless.model import OpenAICompatibleModel
 from agentless.testing import ScriptedServer
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def readme_toml() -> str:

@@ -1,7 +1,7 @@
 """The SWE-bench Lite dev split, evaluated for real (slow: builds environments on first run).
 
     AGENTLESS_MIRRORS=<folder of owner+name mirrors> .venv/bin/pytest -m slow \
-        tests/test_validate_swebench.py
+        tests/validate/test_validate_swebench.py
 
 Environments are cached in ``AGENTLESS_ENV_DIR`` (default: the user cache folder), so a second
 run is much faster. ``benchmarks/swebench_eval.py`` measures the same with timings.
@@ -19,7 +19,7 @@ from agentless.config import Config, load_config
 from agentless.runner import run_evaluation
 from agentless.tasks import load_tasks
 
-LITE = Path(__file__).resolve().parents[2] / "shared" / "data" / "swebench" / "lite_dev.jsonl"
+LITE = Path(__file__).resolve().parents[3] / "shared" / "data" / "swebench" / "lite_dev.jsonl"
 
 # Instances that cannot pass here, and why (see README, "Validation and evaluation").
 CANNOT_PASS = {

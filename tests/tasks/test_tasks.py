@@ -10,7 +10,7 @@ import pytest
 from agentless.errors import TaskError
 from agentless.tasks import load_tasks, local_task, select_instances
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "swebench"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "swebench"
 LITE = SHARED / "lite_dev.jsonl"
 
 

@@ -24,7 +24,7 @@ from agentless.validate._parsers import (
     suite_ran,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "validate"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "validate"
 P = "test_sample.py::"
 
 

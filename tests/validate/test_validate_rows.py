@@ -17,7 +17,7 @@ from agentless.validate._evaluate import task_setup
 from agentless.validate._recipes import REGISTRY, registered_recipe, repo_name
 from tests.gitrepos import make_repo
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "swebench"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "swebench"
 DATASETS = [SHARED / f"{name}.jsonl" for name in ("verified_dev", "lite_dev", "full_dev")]
 
 SCRIPT = """#!/bin/bash
