@@ -113,6 +113,8 @@ def _model(tasks: list[Task], formats: list[str], args: argparse.Namespace) -> d
             run = run_exercises(tasks[:count], config, args.out / fmt, progress="log")
             metrics[fmt] = run.summary
             loads[fmt].append(os.getloadavg()[0])
+            if run.interrupted:  # Ctrl-C or SIGTERM: the run directory resumes next time
+                raise SystemExit(128 + (run.stopped_by or 0))
     return {
         fmt: {"metrics": metrics[fmt], "load_average_during": _mean(loads[fmt])} for fmt in formats
     }
