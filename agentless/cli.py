@@ -945,7 +945,7 @@ def _print_summary(result: TaskResult, run_dir: Path, task_dir: Path) -> None:
         )
     usage = result.usage
     cost = "unknown" if usage.cost is None else f"${usage.cost:.4f}"
-    files = ", ".join(result.localization.get("files", [])[:5]) or "none"
+    files = ", ".join(result.localization.files[:5]) or "none"
     click.echo("")
     click.echo(f"locations : {files}")
     click.echo(

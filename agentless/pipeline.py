@@ -189,7 +189,7 @@ class TaskResult:
     model_name: str
     patch: str
     candidates: list[CandidateRecord]
-    localization: dict[str, Any]
+    localization: Localization
     selection_steps: list[str]
     usage: Usage
     usage_by_stage: dict[str, Usage]
@@ -223,7 +223,7 @@ class TaskResult:
             model_name=data.get("model_name_or_path", ""),
             patch=data.get("model_patch", ""),
             candidates=[CandidateRecord.from_dict(c) for c in data.get("candidates", [])],
-            localization=dict(data.get("localization", {})),
+            localization=Localization.from_dict(data.get("localization", {})),
             selection_steps=list(data.get("selection_steps", [])),
             usage=Usage.from_dict(data.get("usage", {})),
             usage_by_stage={
@@ -239,7 +239,7 @@ class TaskResult:
         return {
             **self.prediction(),
             "candidates": [c.to_dict() for c in self.candidates],
-            "localization": self.localization,
+            "localization": self.localization.to_dict(),
             "selection_steps": self.selection_steps,
             "usage": self.usage.to_dict(),
             "usage_by_stage": {k: v.to_dict() for k, v in self.usage_by_stage.items()},
@@ -622,7 +622,7 @@ def _result(
         model_name=metered.name,
         patch=selection.patch,
         candidates=records,
-        localization=located.to_dict(),
+        localization=located,
         selection_steps=selection.steps,
         usage=metered.total,
         usage_by_stage=dict(metered.by_stage),

@@ -311,7 +311,7 @@ def test_an_exercise_never_shows_its_reference_solution(tmp_path: Path) -> None:
         )
         bodies = [json.dumps(request.body) for request in srv.chat_requests]
     assert bodies and not any("GOLD" in body or ".meta/" in body for body in bodies)
-    assert ".meta/example.py" not in result.localization.get("files", [])
+    assert ".meta/example.py" not in result.localization.files
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
+from unidiff.patch import PatchedFile
 
-from agentless.localize._results import ElementRef, Localization, LocationSet
+from agentless.localize._results import (
+    ElementRef,
+    Localization,
+    LocationSet,
+    RecallReport,
+)
 from agentless.repo import Element, RepoIndex, walk_elements
 
 KS = (1, 3, 5)
@@ -52,7 +57,7 @@ def gold_locations(patch: str, index: RepoIndex) -> GoldLocations:
     return gold
 
 
-def _changed_lines(patched_file: Any) -> set[int]:
+def _changed_lines(patched_file: PatchedFile) -> set[int]:
     """Original line numbers removed, or next to which lines were added."""
     lines: set[int] = set()
     for hunk in patched_file:
@@ -82,14 +87,12 @@ def _enclosing(elements: Sequence[Element], lines: Iterable[int]) -> dict[str, t
 # --- recall --------------------------------------------------------------------------------
 
 
-def recall_report(
-    localization: Localization, gold: GoldLocations, margin: int = 0
-) -> dict[str, Any]:
+def recall_report(localization: Localization, gold: GoldLocations, margin: int = 0) -> RecallReport:
     """File / function / line recall of each stage (fractions in 0..1)."""
     if not gold.files:
         return {}
     retrieved = [path for path, _ in localization.retrieved]
-    report: dict[str, Any] = {
+    report: RecallReport = {
         "gold_files": gold.files,
         "gold_functions": {p: sorted(names) for p, names in gold.functions.items()},
         "retrieval": {f"file_recall@{k}": file_recall(retrieved[:k], gold) for k in KS},

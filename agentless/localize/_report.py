@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from agentless.localize._results import Localization
 from agentless.model import Usage
 
@@ -55,7 +57,7 @@ def _cost(usage: Usage) -> str:
     )
 
 
-def _metrics(metrics: dict[str, object]) -> list[str]:
+def _metrics(metrics: Mapping[str, object]) -> list[str]:
     lines = []
     for stage in ("retrieval", "files", "elements", "windows"):
         values = metrics.get(stage)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TypedDict
 
+from agentless._jsonform import JSONMapping, JSONObject
 from agentless.model import Usage
 from agentless.spans import Span
 
@@ -34,6 +35,17 @@ class Attempt:
     usage: Usage
     named: int
 
+    @classmethod
+    def from_dict(cls, data: JSONMapping) -> Attempt:
+        """Inverse of the entries ``StageRecord.to_dict`` writes."""
+        return cls(
+            round=int(data["round"]),
+            temperature=float(data["temperature"]),
+            replies=list(data.get("replies", [])),
+            usage=Usage.from_dict(data.get("usage", {})),
+            named=int(data.get("named", 0)),
+        )
+
 
 @dataclass
 class StageRecord:
@@ -50,7 +62,7 @@ class StageRecord:
         """Tokens and cost of every call of this stage."""
         return sum((attempt.usage for attempt in self.attempts), Usage())
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         """A JSON-ready mapping."""
         return {
             "stage": self.stage,
@@ -70,8 +82,55 @@ class StageRecord:
             "usage": self.usage.to_dict(),
         }
 
+    @classmethod
+    def from_dict(cls, data: JSONMapping) -> StageRecord:
+        """Inverse of ``to_dict`` (the summed ``usage`` is derived, not read)."""
+        return cls(
+            stage=str(data["stage"]),
+            attempts=[Attempt.from_dict(a) for a in data.get("attempts", [])],
+            prompt_tokens=int(data.get("prompt_tokens", 0)),
+            dropped=list(data.get("dropped", [])),
+            fallback=str(data.get("fallback", "")),
+        )
 
-@dataclass
+
+class FilesRecall(TypedDict, total=False):
+    """Recall of the file stage: what its model named, and the merged ranking."""
+
+    model_file_recall: float
+    file_recall: float
+
+
+class ElementsRecall(TypedDict, total=False):
+    """Recall of the element stage (``function_recall`` is ``None`` without gold functions)."""
+
+    file_recall: float
+    function_recall: float | None
+
+
+class WindowsRecall(TypedDict, total=False):
+    """Recall of the edit windows, over their union and per location set."""
+
+    file_recall: float
+    function_recall: float | None
+    line_recall: float | None
+    per_set_function_recall: list[float | None]
+
+
+class RecallReport(TypedDict, total=False):
+    """Recall of each stage against a gold patch (fractions in 0..1); empty without one.
+    ``retrieval`` maps ``file_recall@K`` to the recall of the top K retrieved files; the model
+    stages appear only when they ran. Already its JSON form."""
+
+    gold_files: list[str]
+    gold_functions: dict[str, list[str]]
+    retrieval: dict[str, float]
+    files: FilesRecall
+    elements: ElementsRecall
+    windows: WindowsRecall
+
+
+@dataclass(frozen=True)
 class Localization:
     """The outcome of localization for one issue.
 
@@ -87,14 +146,14 @@ class Localization:
     elements: list[ElementRef] = field(default_factory=list)
     location_sets: list[LocationSet] = field(default_factory=list)
     stages: list[StageRecord] = field(default_factory=list)
-    metrics: dict[str, Any] = field(default_factory=dict)
+    metrics: RecallReport = field(default_factory=lambda: RecallReport())
 
     @property
     def usage(self) -> Usage:
         """Tokens and cost of all stages."""
         return sum((stage.usage for stage in self.stages), Usage())
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         """A JSON-ready mapping (spans as ``[start, end]`` lists)."""
         return {
             "retrieved": [[path, score] for path, score in self.retrieved],
@@ -109,3 +168,19 @@ class Localization:
             "metrics": self.metrics,
             "usage": self.usage.to_dict(),
         }
+
+    @classmethod
+    def from_dict(cls, data: JSONMapping) -> Localization:
+        """Inverse of ``to_dict`` (spans and scores as tuples again; ``usage`` is derived)."""
+        return cls(
+            retrieved=[(str(path), float(score)) for path, score in data.get("retrieved", [])],
+            model_files=list(data.get("model_files", [])),
+            files=list(data.get("files", [])),
+            elements=[ElementRef(**element) for element in data.get("elements", [])],
+            location_sets=[
+                {path: [(int(s), int(e)) for s, e in spans] for path, spans in loc.items()}
+                for loc in data.get("location_sets", [])
+            ],
+            stages=[StageRecord.from_dict(stage) for stage in data.get("stages", [])],
+            metrics=RecallReport(**data.get("metrics", {})),
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from agentless.config import LocalizeConfig
 from agentless.localize._metrics import gold_locations, recall_report
 from agentless.localize._results import Localization
@@ -17,16 +19,21 @@ def localize(
     """Files, elements and location sets for ``issue``; ``model=None`` stops after retrieval."""
     config = config or LocalizeConfig()
     hits = index.search(issue, config.retrieval_top_k)
-    result = Localization(retrieved=[(hit.path, hit.score) for hit in hits])
-    retrieved = [hit.path for hit in hits]
+    retrieved = [(hit.path, hit.score) for hit in hits]
+    ranked = [hit.path for hit in hits]
     if model is None:
-        result.files = retrieved[: config.top_files]
-        return result
-    result.files, result.model_files, files = localize_files(model, issue, index, retrieved, config)
-    result.elements, elements = localize_elements(model, issue, index, result.files, config)
-    result.location_sets, windows = localize_windows(model, issue, index, result.elements, config)
-    result.stages = [files, elements, windows]
-    return result
+        return Localization(retrieved=retrieved, files=ranked[: config.top_files])
+    files, model_files, files_record = localize_files(model, issue, index, ranked, config)
+    elements, elements_record = localize_elements(model, issue, index, files, config)
+    location_sets, windows_record = localize_windows(model, issue, index, elements, config)
+    return Localization(
+        retrieved=retrieved,
+        model_files=model_files,
+        files=files,
+        elements=elements,
+        location_sets=location_sets,
+        stages=[files_record, elements_record, windows_record],
+    )
 
 
 def localize_task(
@@ -38,7 +45,9 @@ def localize_task(
     """
     config = config or LocalizeConfig()
     result = localize(task.problem_statement, index, model, config)
-    if task.patch:
-        gold = gold_locations(task.patch, index)
-        result.metrics = recall_report(result, gold, margin=config.context_margin)
-    return result
+    if not task.patch:
+        return result
+    gold = gold_locations(task.patch, index)
+    return dataclasses.replace(
+        result, metrics=recall_report(result, gold, margin=config.context_margin)
+    )

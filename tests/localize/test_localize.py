@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from gitrepos import git, make_repo
 
 from agentless.config import LocalizeConfig
-from agentless.localize import localize, localize_task
+from agentless.localize import Localization, localize, localize_task
 from agentless.localize._context import CUT_NOTE
 from agentless.localize._metrics import gold_locations
 from agentless.localize._replies import answer_lines, line_span, named_locations, named_paths
@@ -135,6 +136,10 @@ def test_three_stages_end_to_end_with_recall(repo, server):
     assert metrics["elements"]["function_recall"] == 1.0
     assert metrics["windows"]["per_set_function_recall"] == [1.0, 1.0, 1.0]
     assert metrics["windows"]["line_recall"] == 1.0
+    # The JSON form (result.json, the store) reads back as the same typed value.
+    written = json.loads(json.dumps(result.to_dict()))
+    assert Localization.from_dict(written) == result
+    assert Localization.from_dict(written).to_dict() == written
 
     requests = server.chat_requests
     assert len(requests) == 4

@@ -214,7 +214,7 @@ def test_the_pipeline_runs_end_to_end_on_the_example(server: LocalEndpoint, tmp_
         stages = set(store.usage_by_stage())
     # The example has two source files: the profile keeps both without asking for files.
     assert {"localize.elements", "localize.windows", "repair"} <= stages
-    assert result.localization["stages"][0]["fallback"].startswith("not asked")
+    assert result.localization.stages[0].fallback.startswith("not asked")
     assert len(result.candidates) == 2
     assert all(re.match(r"\S", c.reason) for c in result.candidates)  # every one explained
     assert result.usage.prompt_tokens > 0 and result.usage.unknown == 0
