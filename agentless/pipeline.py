@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from agentless._jsonform import JSONMapping, JSONObject, JSONValue
 from agentless.config import Config
 from agentless.errors import RepoError, ValidationError
 from agentless.localize import Localization, localize_task
@@ -69,11 +70,11 @@ class Journal(Protocol):
         """The task entered ``name`` (``detail``: what it is doing there)."""
         ...
 
-    def recall(self, name: str, key: str) -> Any:
+    def recall(self, name: str, key: str) -> JSONValue:
         """A value kept earlier under ``(name, key)``, or ``None``."""
         ...
 
-    def keep(self, name: str, key: str, value: Any) -> None:
+    def keep(self, name: str, key: str, value: JSONValue) -> None:
         """Keep a finished step's JSON-ready value under ``(name, key)``."""
         ...
 
@@ -82,10 +83,10 @@ class _NoJournal:
     def stage(self, name: str, detail: str = "") -> None:
         pass
 
-    def recall(self, name: str, key: str) -> Any:
+    def recall(self, name: str, key: str) -> JSONValue:
         return None
 
-    def keep(self, name: str, key: str, value: Any) -> None:
+    def keep(self, name: str, key: str, value: JSONValue) -> None:
         pass
 
 
@@ -101,7 +102,8 @@ class MeteredModel:
     def name(self) -> str:
         return self.inner.name
 
-    def complete(
+    # `kw`: the Model protocol's pass-through options, untyped there.
+    def complete(  # type: ignore[explicit-any]
         self, messages: Sequence[Message], *, stage: str = "", **kw: Any
     ) -> list[Completion]:
         completions = self.inner.complete(messages, stage=stage, **kw)
@@ -139,7 +141,7 @@ class CandidateRecord:
     edit_failures: tuple[str, ...] = ()
     replies: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         """A JSON-ready mapping (tuples as lists, the verdict by value)."""
         data = dataclasses.asdict(self)
         data["verdict"] = self.verdict.value
@@ -148,7 +150,7 @@ class CandidateRecord:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> CandidateRecord:
+    def from_dict(cls, data: JSONMapping) -> CandidateRecord:
         """Inverse of ``to_dict``; also reads results written before verdicts were kept."""
         reason = str(data.get("reason", ""))
         verdict = data.get("verdict") or _verdict_of_reason(reason, bool(data.get("kept")))
@@ -216,7 +218,7 @@ class TaskResult:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TaskResult:
+    def from_dict(cls, data: JSONMapping) -> TaskResult:
         """Inverse of ``to_dict``."""
         return cls(
             instance_id=data["instance_id"],
@@ -234,7 +236,7 @@ class TaskResult:
             notes=list(data.get("notes", [])),
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         """A JSON-ready mapping."""
         return {
             **self.prediction(),

@@ -15,7 +15,7 @@ that stands for omitted code. The modules behind these names are private.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from agentless.edits._apply import apply_reply
@@ -66,7 +66,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     try:
         module, attr = _EXPORTS[name]
     except KeyError:

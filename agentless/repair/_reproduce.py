@@ -15,7 +15,8 @@ _FENCE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.S)
 
 def extract_script(reply: str) -> str:
     """The first fenced block that parses as Python and prints a verdict; '' when none does."""
-    for block in _FENCE.findall(reply):
+    blocks: list[str] = _FENCE.findall(reply)
+    for block in blocks:
         try:
             ast.parse(block)
         except SyntaxError:

@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from agentless._jsonform import JSONMapping
 from agentless.errors import TaskError
 from agentless.validate._environments import Environment
 from agentless.validate._sandbox import Sandbox
@@ -52,7 +52,7 @@ class PatchChecks:
     notes: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> PatchChecks:
+    def from_dict(cls, data: JSONMapping) -> PatchChecks:
         """Read back what ``dataclasses.asdict`` wrote (JSON turns tuples into lists)."""
         tuples = {
             name: tuple(data.get(name, ())) for name in ("broken", "still_failing", "fixed_tests")

@@ -25,8 +25,9 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
+from agentless._jsonform import JSONMapping, JSONObject, JSONValue
 from agentless.errors import RepoError, TaskError, ValidationError
 from agentless.repo import Workspace
 from agentless.tasks import Task
@@ -363,7 +364,7 @@ def load_predictions(
     )
 
 
-def _prediction_rows(path: Path) -> list[tuple[str, Any]]:
+def _prediction_rows(path: Path) -> list[tuple[str, JSONValue]]:
     """``(where, row)`` pairs; ``where`` is a line number for JSONL."""
     text = path.read_text(encoding="utf-8")
     stripped = text.lstrip()
@@ -416,7 +417,7 @@ def run_summary(
     dataset_ids: Sequence[str],
     predictions: Predictions,
     out_dir: Path | None = None,
-) -> dict[str, Any]:
+) -> JSONObject:
     """swebench's run-report fields (same names and meanings), then ours: which instances
     could not be set up, predictions for unknown ids, and seconds per instance."""
     results = list(results)
@@ -490,12 +491,12 @@ def _classified(
     return reasons, infra, ambiguous
 
 
-def verdict_complete(summary: Mapping[str, Any]) -> bool:
+def verdict_complete(summary: JSONMapping) -> bool:
     """Every submitted prediction got a verdict: no errors, no unknown ids."""
     return not summary["error_ids"] and not summary.get("unknown_ids")
 
 
-def _write_json(path: Path, data: Any) -> None:
+def _write_json(path: Path, data: JSONValue) -> None:
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)

@@ -19,8 +19,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
+from agentless._jsonform import JSONObject
 from agentless.validate._parsers import StatusMap, TestStatus, get_parser
 from agentless.validate._testrun import END_MARKER, START_MARKER, TIMEOUT_MARKER, exit_code_of
 
@@ -177,10 +178,10 @@ def instance_report(
     *,
     patch: str | None,
     grade: Grade | None,
-) -> dict[str, Any]:
+) -> JSONObject:
     """``report.json`` content in swebench's schema for one instance whose tests ran (a
     missing ``grade`` is a log that could not be graded)."""
-    entry: dict[str, Any] = {
+    entry: JSONObject = {
         "patch_is_None": patch is None,
         "patch_exists": patch is not None,
         "patch_successfully_applied": bool(grade and grade.graded),
