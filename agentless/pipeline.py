@@ -53,6 +53,7 @@ from agentless.validate import (
     PatchChecks,
     Recipe,
     Sandbox,
+    SandboxProtocol,
     ValidationPlan,
     check_patches,
     find_regression_tests,
@@ -257,14 +258,15 @@ class Services:
 
     workspace: Workspace
     environments: EnvironmentManager
-    sandbox: Sandbox
+    sandbox: SandboxProtocol
     local_python: Path
     # Recipes by repository that win over the registry's (tests, in-house repositories).
     recipes: Mapping[str, Recipe] = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, config: Config, *, sandbox: Sandbox | None = None) -> Services:
-        """The collaborators ``config`` describes (the runner passes its own sandbox)."""
+    def from_config(cls, config: Config, *, sandbox: SandboxProtocol | None = None) -> Services:
+        """The collaborators ``config`` describes; ``sandbox`` (the runner's, or one of your
+        own) replaces the ``Sandbox`` the config describes."""
         cache = config.run.cache_dir or default_cache_dir()
         return cls(
             workspace=Workspace(cache, config.run.repo_url_template, config.run.mirrors_dir),
@@ -272,7 +274,7 @@ class Services:
                 config.validate_.env_dir or cache / "envs",
                 install_timeout=config.validate_.install_timeout,
             ),
-            sandbox=sandbox or Sandbox.from_config(config.validate_),
+            sandbox=Sandbox.from_config(config.validate_) if sandbox is None else sandbox,
             local_python=Path(config.validate_.python or sys.executable),
         )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from agentless.select import Verdict
 from agentless.store import Store
 from agentless.tasks import load_tasks, local_task
 from agentless.testing import TEST_CMD, ScriptedServer
+from agentless.validate import Fixture, Sandbox, SandboxProtocol, SandboxResult
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "textstats"
 
@@ -236,6 +238,64 @@ def test_library_form(repo: Path, tmp_path: Path) -> None:
         task = local_task(repo, "median is wrong for even lists", test_cmd=TEST_CMD)
         result = run_task(task, model, config, services=Services.from_config(config))
     assert "(ordered[middle - 1] + ordered[middle]) / 2" in result.patch
+
+
+class RecordingSandbox:
+    """A sandbox of one's own (as a container runner would be): it keeps every command it is
+    asked to run, and runs it in a real ``Sandbox``."""
+
+    def __init__(self, inner: Sandbox) -> None:
+        self.inner = inner
+        self.commands: list[tuple[str, ...]] = []
+
+    @property
+    def isolation(self) -> str:
+        return f"recorded+{self.inner.isolation}"
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        readable: Sequence[Path] = (),
+        fixtures: Sequence[Fixture] = (),
+        memory_mb: int | None = None,
+    ) -> SandboxResult:
+        self.commands.append(tuple(argv))
+        return self.inner.run(
+            argv,
+            cwd=cwd,
+            env=env,
+            timeout=timeout,
+            readable=readable,
+            fixtures=fixtures,
+            memory_mb=memory_mb,
+        )
+
+
+def test_a_sandbox_of_ones_own_runs_every_validation_command(repo: Path, tmp_path: Path) -> None:
+    with ScriptedServer() as srv:
+        script(srv)
+        config = config_for(srv, tmp_path)
+        sandbox = RecordingSandbox(Sandbox.from_config(config.validate_))
+        mine: SandboxProtocol = sandbox
+        services = Services.from_config(config, sandbox=mine)
+        task = local_task(repo, str(repo / "ISSUE.md"), test_cmd=TEST_CMD)
+        model = OpenAICompatibleModel.from_config(config.model)
+        result = run_task(task, model, config, services=services)
+    # The same verdicts as with the default sandbox (the first test above).
+    assert result.chosen is result.candidates[2]
+    assert [c.tests_fixed for c in result.candidates[1:]] == [0, 1, 1, 0]
+    assert [c.reproduction_passed for c in result.candidates[1:]] == [False, True, True, False]
+    # Every validation command went through it: the test command and the reproduction
+    # script, each on the original code and on the two distinct usable patches.
+    tests = [argv for argv in sandbox.commands if argv[:3] == ("python", "-m", "pytest")]
+    scripts = [argv for argv in sandbox.commands if argv[-1].endswith("/reproduce.py")]
+    assert len(tests) == len(scripts) == 3
+    assert len(sandbox.commands) == 6
+    assert tests[0][-2:] == ("tests", "-rA")
 
 
 def test_unavailable_sandbox_falls_back_to_voting_and_says_so(

@@ -31,7 +31,7 @@ from agentless.exercises._workspace import WorkCopy
 from agentless.model import Model
 from agentless.tasks import Exercise, Task, exercise_of
 from agentless.templates import render
-from agentless.validate import Sandbox
+from agentless.validate import Sandbox, SandboxProtocol
 
 Message = dict[str, str]
 
@@ -52,13 +52,17 @@ class ExerciseServices:
 
     work_root: Path
     cache_dir: Path
-    sandbox: Sandbox
+    sandbox: SandboxProtocol
     python: Path | None = None
     install_timeout: float = 1800.0
 
     @classmethod
     def from_config(
-        cls, config: Config, work_root: Path | None = None, *, sandbox: Sandbox | None = None
+        cls,
+        config: Config,
+        work_root: Path | None = None,
+        *,
+        sandbox: SandboxProtocol | None = None,
     ) -> ExerciseServices:
         """Services from the run and validate sections of ``config`` (a scheduled run passes
         its own sandbox: test slots, stopping, every command recorded)."""
@@ -69,7 +73,7 @@ class ExerciseServices:
         return cls(
             work_root=Path(root),
             cache_dir=(config.run.cache_dir or default_cache_dir()) / "exercises",
-            sandbox=sandbox or Sandbox.from_config(validate),
+            sandbox=Sandbox.from_config(validate) if sandbox is None else sandbox,
             python=validate.python,
             install_timeout=validate.install_timeout,
         )

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from agentless.exercises._languages import Argv, Language
-from agentless.validate import Sandbox
+from agentless.validate import SandboxProtocol
 
 # Durations as test runners print them (pytest "in 0.12s", jest "(5 ms)" and "Time: 1.2 s",
 # go "ok  pkg 0.005s" and "(0.00s)", cargo "finished in 0.00s", JUnit "after 35 ms").
@@ -57,7 +57,7 @@ class TestOutcome:
 
 
 def run_tests(
-    sandbox: Sandbox,
+    sandbox: SandboxProtocol,
     language: Language,
     commands: Sequence[Argv],
     work: Path,

@@ -3,7 +3,8 @@
 Main entry points:
 
 - ``Sandbox`` runs a command without network (loopback only) on a read-only system, bounded in
-  time/memory/output, and never outliving agentless.
+  time/memory/output, and never outliving agentless. Whatever takes a sandbox takes any
+  ``SandboxProtocol`` (``run`` and ``isolation``): a sandbox of your own can replace it.
 - ``EnvironmentManager`` builds a virtualenv per (repository, environment key, Python) once,
   and per task ``installed(...)`` an ``InstalledTree``: the repository at the task's commit,
   installed in a layer over it.
@@ -51,7 +52,13 @@ from agentless.validate._parsers import PARSERS, TestStatus, get_parser
 from agentless.validate._patching import ApplyResult, apply_patch
 from agentless.validate._procs import build_environment, clear_stop, guarded, run_captured, stop_all
 from agentless.validate._recipes import Edit, Recipe, auto_recipe, recipe_for
-from agentless.validate._sandbox import Fixture, Sandbox, SandboxResult, sweep_scratch
+from agentless.validate._sandbox import (
+    Fixture,
+    Sandbox,
+    SandboxProtocol,
+    SandboxResult,
+    sweep_scratch,
+)
 from agentless.validate._testrun import TestCommand, TestRun, command_for_task, run_tests
 from agentless.validate._validators import (
     RegressionResult,
@@ -84,6 +91,7 @@ __all__ = [
     "RegressionResult",
     "ReproductionResult",
     "Sandbox",
+    "SandboxProtocol",
     "SandboxResult",
     "ScriptRun",
     "SuiteRun",

@@ -15,7 +15,7 @@ from pathlib import Path
 from agentless._jsonform import JSONMapping
 from agentless.errors import TaskError
 from agentless.validate._environments import Environment
-from agentless.validate._sandbox import Sandbox
+from agentless.validate._sandbox import SandboxProtocol
 from agentless.validate._testrun import TestCommand, marked_output, parse_command
 from agentless.validate._validators import (
     ScriptRun,
@@ -66,7 +66,7 @@ class ValidationPlan:
 
     tree: Path
     env: Environment
-    sandbox: Sandbox
+    sandbox: SandboxProtocol
     regression_tests: tuple[str, ...] = ()
     test_command: TestCommand | None = None
     reproduction_script: str = ""

@@ -42,7 +42,7 @@ from agentless.validate._grading import ENVIRONMENT as ENVIRONMENT_TIER
 from agentless.validate._grading import Grade, classify_failure, grade_log, instance_report
 from agentless.validate._patching import apply_patch
 from agentless.validate._recipes import Recipe, auto_recipe, registered_recipe, repo_name
-from agentless.validate._sandbox import Sandbox
+from agentless.validate._sandbox import SandboxProtocol
 from agentless.validate._testrun import (
     TestCommand,
     TestRun,
@@ -149,7 +149,7 @@ class Evaluator:
     out_dir: Path
     workspace: Workspace
     envs: EnvironmentManager
-    sandbox: Sandbox
+    sandbox: SandboxProtocol
     timeout: float | None = None
     recipes: Mapping[str, Recipe] = field(default_factory=dict)
 

@@ -1,6 +1,10 @@
 """Run untrusted commands (repository tests, model-written scripts) in isolation.
 
-Isolation, strongest available first; the modes are a registry (``MODES``):
+What validation needs of a sandbox is ``SandboxProtocol`` (``run`` a command isolated, name the
+``isolation``); ``Sandbox`` is the implementation every command uses by default, and any
+object with those two members can take its place (a container runner, say).
+
+``Sandbox``'s isolation, strongest available first; the modes are a registry (``MODES``):
 
 - ``bwrap`` (bubblewrap, when installed): new network, PID, IPC and UTS namespaces.
 - ``unshare``: new mount, network and PID namespaces (``--user --map-root-user`` as a normal
@@ -34,7 +38,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from agentless.errors import SandboxUnavailableError
 from agentless.validate import _procs as procs
@@ -45,9 +49,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Isolation = Literal["bwrap", "unshare", "none"]
-
-__all__ = ["MODES", "Fixture", "Isolation", "Sandbox", "SandboxResult", "scrub_environment"]
+__all__ = [
+    "MODES",
+    "Fixture",
+    "Sandbox",
+    "SandboxProtocol",
+    "SandboxResult",
+    "scrub_environment",
+]
 
 # Addresses suites use to provoke a connect *timeout* (requests' and urllib3's TARPIT,
 # the reserved class E range); never a name server, whose queries must fail at once.
@@ -70,7 +79,9 @@ class Fixture:
 
 @dataclass(frozen=True)
 class SandboxResult:
-    """What one sandboxed command did. ``exit_code`` is ``None`` when it was killed."""
+    """What one sandboxed command did. ``exit_code`` is ``None`` when it was killed;
+    ``output`` is stdout and stderr together; ``isolation`` names how it was isolated (one of
+    ``MODES``, or another sandbox's own name)."""
 
     argv: tuple[str, ...]
     exit_code: int | None
@@ -78,12 +89,45 @@ class SandboxResult:
     timed_out: bool
     truncated: bool
     duration: float
-    isolation: Isolation
+    isolation: str
 
     @property
     def ok(self) -> bool:
         """Exited by itself with status 0."""
         return self.exit_code == 0 and not self.timed_out
+
+
+class SandboxProtocol(Protocol):
+    """What the validators, the evaluator and the exercise runs need of a sandbox.
+
+    ``run`` executes ``argv`` in ``cwd`` (writable) and returns what happened, for a failing
+    or timed-out command too; it raises only when it cannot isolate the command
+    (``SandboxUnavailableError``) or agentless is stopping. The command sees no network but
+    loopback, the system read-only, ``env`` on top of an environment without secrets,
+    ``readable`` folders (environments) read-only, and the ``fixtures`` (helper servers)
+    listening before it starts; ``timeout`` seconds and ``memory_mb`` bound it (``None``: the
+    sandbox's own limits), and nothing it starts outlives the call. ``isolation`` names the
+    isolation in use; it raises as ``run`` does, so callers read it to fail before any work.
+    """
+
+    @property
+    def isolation(self) -> str:
+        """The isolation in use (a mode name)."""
+        ...
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        readable: Sequence[Path] = (),
+        fixtures: Sequence[Fixture] = (),
+        memory_mb: int | None = None,
+    ) -> SandboxResult:
+        """Run ``argv`` isolated (see the class docstring)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -221,7 +265,7 @@ def _drop_option(options: list[str], name: str) -> list[str]:
     return kept
 
 
-MODES: dict[Isolation, Mode] = {"bwrap": _Bwrap(), "unshare": _Unshare(), "none": _NoIsolation()}
+MODES: dict[str, Mode] = {"bwrap": _Bwrap(), "unshare": _Unshare(), "none": _NoIsolation()}
 
 
 class Sandbox:
@@ -248,7 +292,7 @@ class Sandbox:
         self.blackholes = tuple(blackholes)
         self._wanted = isolation
         self._use_bwrap = use_bwrap
-        self._mode: Isolation | None = None
+        self._mode: str | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -263,7 +307,7 @@ class Sandbox:
         )
 
     @property
-    def isolation(self) -> Isolation:
+    def isolation(self) -> str:
         """The mode in use; probes the machine on first use and raises when none works."""
         with self._lock:
             if self._mode is None:
@@ -311,7 +355,7 @@ class Sandbox:
 
     # --- modes ----------------------------------------------------------------------------
 
-    def _choose_mode(self) -> Isolation:
+    def _choose_mode(self) -> str:
         if not self._wanted:
             log.warning(
                 "sandbox isolation is OFF (--no-isolation): tests and scripts run with "
@@ -319,7 +363,7 @@ class Sandbox:
             )
             return "none"
         reasons: list[str] = []
-        candidates: list[Isolation] = ["bwrap", "unshare"] if self._use_bwrap else ["unshare"]
+        candidates = ["bwrap", "unshare"] if self._use_bwrap else ["unshare"]
         for mode in candidates:
             problem = self.probe(mode)
             if problem is None:
@@ -334,8 +378,8 @@ class Sandbox:
             "tests without isolation (unsafe)."
         )
 
-    def probe(self, mode: Isolation) -> str | None:
-        """Why ``mode`` cannot isolate a command here (``None``: it works)."""
+    def probe(self, mode: str) -> str | None:
+        """Why ``mode`` (one of ``MODES``) cannot isolate a command here (``None``: it works)."""
         tool = MODES[mode].tool
         if tool and shutil.which(tool) is None:
             return "not installed"
@@ -365,7 +409,7 @@ class Sandbox:
         cwd: Path,
         env: dict[str, str],
         limit: float,
-        mode: Isolation,
+        mode: str,
     ) -> SandboxResult:
         start = time.monotonic()
         capture = _CappedCapture(self.max_output_bytes)
@@ -400,7 +444,7 @@ class Sandbox:
 
 
 @contextlib.contextmanager
-def _scratch(mode: Isolation) -> Iterator[Path]:
+def _scratch(mode: str) -> Iterator[Path]:
     """A scratch home on this machine, for the unisolated mode only (the isolated modes
     have a private one). Named after our pid so that a killed run's is swept later."""
     if mode != "none":

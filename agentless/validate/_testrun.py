@@ -26,7 +26,7 @@ from unidiff import PatchSet, UnidiffParseError
 
 from agentless.validate._environments import Environment
 from agentless.validate._recipes import Recipe
-from agentless.validate._sandbox import Fixture, Sandbox
+from agentless.validate._sandbox import Fixture, SandboxProtocol
 
 START_MARKER = ">>>>> Start Test Output"
 END_MARKER = ">>>>> End Test Output"
@@ -223,7 +223,7 @@ class TestRun:
 
 
 def run_tests(
-    sandbox: Sandbox,
+    sandbox: SandboxProtocol,
     env: Environment,
     worktree: Path,
     command: TestCommand,

@@ -28,7 +28,7 @@ from agentless.repo import NOT_PROJECT_DIRS, is_test_file
 from agentless.validate._environments import Environment
 from agentless.validate._parsers import StatusMap, TestStatus, get_parser, suite_ran
 from agentless.validate._patching import apply_patch
-from agentless.validate._sandbox import Sandbox
+from agentless.validate._sandbox import SandboxProtocol
 from agentless.validate._testrun import (
     TestCommand,
     build_test_command,
@@ -125,7 +125,7 @@ def run_test_files(
     env: Environment,
     tests: Sequence[str],
     *,
-    sandbox: Sandbox,
+    sandbox: SandboxProtocol,
     timeout: float | None = None,
     command: TestCommand | None = None,
 ) -> SuiteRun:
@@ -197,7 +197,7 @@ def run_regression(
     patch: str,
     tests: Sequence[str],
     *,
-    sandbox: Sandbox,
+    sandbox: SandboxProtocol,
     baseline: SuiteRun | None = None,
     timeout: float | None = None,
 ) -> RegressionResult:
@@ -255,7 +255,7 @@ def run_script(
     env: Environment,
     script: str,
     *,
-    sandbox: Sandbox,
+    sandbox: SandboxProtocol,
     timeout: float | None = None,
 ) -> ScriptRun:
     """Run ``script`` (Python source) with the environment's interpreter in the worktree."""
@@ -303,7 +303,7 @@ def check_reproduction(
     env: Environment,
     script: str,
     *,
-    sandbox: Sandbox,
+    sandbox: SandboxProtocol,
     timeout: float | None = None,
 ) -> ScriptRun:
     """Run the script on the original code (it should report the issue)."""
@@ -316,7 +316,7 @@ def run_reproduction(
     script: str,
     patch: str,
     *,
-    sandbox: Sandbox,
+    sandbox: SandboxProtocol,
     original: ScriptRun | None = None,
     timeout: float | None = None,
 ) -> ReproductionResult:
