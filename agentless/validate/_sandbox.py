@@ -4,7 +4,8 @@ What validation needs of a sandbox is ``SandboxProtocol`` (``run`` a command iso
 ``isolation``); ``Sandbox`` is the implementation every command uses by default, and any
 object with those two members can take its place (a container runner, say).
 
-``Sandbox``'s isolation, strongest available first; the modes are a registry (``MODES``):
+``Sandbox``'s isolation, strongest available first; the modes are a registry (``MODES``, read
+through ``errors.lookup``; ``Sandbox(mode=...)`` pins one):
 
 - ``bwrap`` (bubblewrap, when installed): new network, PID, IPC and UTS namespaces.
 - ``unshare``: new mount, network and PID namespaces (``--user --map-root-user`` as a normal
@@ -40,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from agentless.errors import SandboxUnavailableError
+from agentless.errors import SandboxUnavailableError, lookup
 from agentless.validate import _procs as procs
 from agentless.validate._procs import scrub_environment
 
@@ -268,18 +269,25 @@ def _drop_option(options: list[str], name: str) -> list[str]:
 MODES: dict[str, Mode] = {"bwrap": _Bwrap(), "unshare": _Unshare(), "none": _NoIsolation()}
 
 
+def _mode(name: str) -> Mode:
+    return lookup(MODES, name, "sandbox mode", hint=" (or no mode: the strongest that works)")
+
+
 class Sandbox:
     """Runs commands isolated from the network and the file system, bounded in time, memory
     and output.
 
     ``isolation=False`` is the explicit opt-out: commands then run with the same limits but
-    with the machine's network and file system, and a warning is logged once.
+    with the machine's network and file system, and a warning is logged once. ``mode`` pins
+    one of ``MODES`` (an unknown name raises ``ConfigError`` here); by default the first of
+    ``bwrap`` (unless ``use_bwrap=False``) and ``unshare`` that works on this machine.
     """
 
     def __init__(
         self,
         *,
         isolation: bool = True,
+        mode: str | None = None,
         timeout: float = 1800.0,
         memory_mb: int = 8192,
         max_output_bytes: int = 16 * 1024 * 1024,
@@ -290,7 +298,10 @@ class Sandbox:
         self.memory_bytes = max(0, memory_mb) * 1024 * 1024
         self.max_output_bytes = max_output_bytes
         self.blackholes = tuple(blackholes)
-        self._wanted = isolation
+        self._wanted = isolation and mode != "none"
+        self._pinned = mode
+        if mode is not None:
+            _mode(mode)  # an unknown name fails now, not at the first test run
         self._use_bwrap = use_bwrap
         self._mode: str | None = None
         self._lock = threading.Lock()
@@ -341,7 +352,7 @@ class Sandbox:
         memory = self.memory_bytes if memory_mb is None else max(0, memory_mb) * 1024 * 1024
         init = self._init_options(fixtures, memory)
         with _scratch(mode) as scratch:
-            launch = MODES[mode].launch(list(argv), writes[0], paths, init, scratch)
+            launch = _mode(mode).launch(list(argv), writes[0], paths, init, scratch)
             full_env = {**base_env, **launch.env}
             return self._execute(launch.argv, tuple(argv), writes[0], full_env, limit, mode)
 
@@ -357,13 +368,16 @@ class Sandbox:
 
     def _choose_mode(self) -> str:
         if not self._wanted:
+            why = "mode 'none'" if self._pinned == "none" else "--no-isolation"
             log.warning(
-                "sandbox isolation is OFF (--no-isolation): tests and scripts run with "
-                "this machine's network and file system"
+                "sandbox isolation is OFF (%s): tests and scripts run with this machine's "
+                "network and file system",
+                why,
             )
             return "none"
         reasons: list[str] = []
         candidates = ["bwrap", "unshare"] if self._use_bwrap else ["unshare"]
+        candidates = [self._pinned] if self._pinned else candidates
         for mode in candidates:
             problem = self.probe(mode)
             if problem is None:
@@ -380,14 +394,14 @@ class Sandbox:
 
     def probe(self, mode: str) -> str | None:
         """Why ``mode`` (one of ``MODES``) cannot isolate a command here (``None``: it works)."""
-        tool = MODES[mode].tool
+        tool = _mode(mode).tool
         if tool and shutil.which(tool) is None:
             return "not installed"
         with tempfile.TemporaryDirectory(prefix="agentless-probe-") as folder:
             work = Path(folder).resolve()
             argv = [sys.executable, "-I", "-S", "-c", "pass"]
             paths = Paths([work], program_roots(argv, None))
-            launch = MODES[mode].launch(
+            launch = _mode(mode).launch(
                 argv, work, paths, self._init_options((), self.memory_bytes), work
             )
             try:

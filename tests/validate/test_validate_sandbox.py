@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from agentless.errors import SandboxUnavailableError
+from agentless.errors import ConfigError, SandboxUnavailableError
 from agentless.validate._sandbox import Sandbox, scrub_environment
 
 HAS_BWRAP = shutil.which("bwrap") is not None
@@ -170,6 +170,21 @@ def test_missing_isolation_is_an_error_unless_opted_out(
         result = Sandbox(isolation=False).run([sys.executable, "-c", "print(1)"], cwd=tmp_path)
     assert result.ok and result.isolation == "none"
     assert "isolation is OFF" in caplog.text
+
+
+def test_a_pinned_mode_is_used_and_an_unknown_one_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # unshare even where bubblewrap, the stronger default, is installed.
+    result = Sandbox(mode="unshare", timeout=30).run(python("print(1)"), cwd=tmp_path)
+    assert result.ok and result.isolation == "unshare"
+    with pytest.raises(ConfigError, match=r"unknown sandbox mode 'docker'; choose one of bwrap, "):
+        Sandbox(mode="docker")
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    with pytest.raises(SandboxUnavailableError, match="unshare: not installed"):
+        Sandbox(mode="unshare").run([sys.executable, "-c", "pass"], cwd=tmp_path)
 
 
 def test_failing_and_missing_commands_are_results(tmp_path: Path) -> None:
