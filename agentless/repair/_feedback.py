@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from agentless.config import RepairConfig
 from agentless.model import Model
@@ -73,8 +73,7 @@ def repair_after_tests(
     )
     conversation.append({"role": "assistant", "content": reply.text})
     follow_up = apply_with_reflection(model, conversation, files, start, config)
-    follow_up.location_set, follow_up.sample = sample.location_set, sample.sample
-    return follow_up
+    return replace(follow_up, location_set=sample.location_set, sample=sample.sample)
 
 
 def patched_files(files: Mapping[str, str], new_files: Mapping[str, str | None]) -> dict[str, str]:

@@ -16,7 +16,7 @@ import functools
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from agentless.config import RepairConfig
 from agentless.edits import EXAMPLE_FOLDER, EditResult, apply_reply, render_diff
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 Message = dict[str, str]
 
 
-@dataclass
+@dataclass(frozen=True)
 class RepairSample:
     """One model reply (after any reflections) and the patch it produced."""
 
@@ -88,8 +88,7 @@ def generate_repairs(
         for sample_index, reply in enumerate(replies):
             conversation = [*messages, {"role": "assistant", "content": reply}]
             sample = apply_with_reflection(model, conversation, files, files, config)
-            sample.location_set, sample.sample = set_index, sample_index
-            results.append(sample)
+            results.append(replace(sample, location_set=set_index, sample=sample_index))
     return results
 
 
