@@ -270,7 +270,7 @@ MODES: dict[str, Mode] = {"bwrap": _Bwrap(), "unshare": _Unshare(), "none": _NoI
 
 
 def _mode(name: str) -> Mode:
-    return lookup(MODES, name, "sandbox mode", hint=" (or no mode: the strongest that works)")
+    return lookup(MODES, name, "sandbox mode", hint=", or no mode (the strongest that works here)")
 
 
 class Sandbox:
