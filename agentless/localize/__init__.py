@@ -13,6 +13,7 @@ from agentless.localize._results import (
     ElementRef,
     Localization,
     LocationSet,
+    RecallReport,
     StageRecord,
 )
 from agentless.localize._run import localize, localize_task
@@ -22,6 +23,7 @@ __all__ = [
     "ElementRef",
     "Localization",
     "LocationSet",
+    "RecallReport",
     "StageRecord",
     "describe",
     "localize",
