@@ -167,6 +167,12 @@ class Python(Language):
         # The interpreter and its packages: a virtualenv under /tmp is hidden otherwise.
         return [*super().readable(setup), *self._prefixes]
 
+    def test_env(self, setup: Setup) -> dict[str, str]:
+        # pytest alone: plugins the interpreter happens to have (random order, timeouts,
+        # hypothesis profiles) would change what an exercise's tests do from one machine to
+        # the next, and loading them costs more than the tests themselves.
+        return {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **setup.env}
+
     def commands(self, work: Path, exercise: Exercise) -> list[Argv]:
         tests = [t for t in exercise.tests if t.endswith(".py") and "test" in PurePosixPath(t).name]
         return [
