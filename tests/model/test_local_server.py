@@ -31,6 +31,7 @@ from agentless.model._local_server import LocalEndpoint, free_port, local_server
 from agentless.runner import run_one
 from agentless.store import Store
 from agentless.tasks import local_task
+from agentless.testing import TEST_CMD
 
 MODEL = "smollm2-135m"
 CTX = 4096
@@ -206,7 +207,7 @@ def test_the_pipeline_runs_end_to_end_on_the_example(server: LocalEndpoint, tmp_
             "run": {"cache_dir": tmp_path / "cache"},
         },
     )
-    task = local_task(repo, str(repo / "ISSUE.md"), test_cmd="python -m pytest -q tests")
+    task = local_task(repo, str(repo / "ISSUE.md"), test_cmd=TEST_CMD)
     outcome = run_one(task, config, tmp_path / "run")
     result = outcome.result
     assert {"index", "localize", "repair"} <= set(result.timings)
