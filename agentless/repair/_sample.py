@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from agentless.config import RepairConfig
-from agentless.edits import EXAMPLE_FOLDER, EditResult, apply_reply, render_diff
+from agentless.edits import EXAMPLE_FOLDER, EditFailure, EditResult, apply_reply, render_diff
 from agentless.errors import ContextLengthError
 from agentless.model import Model
 from agentless.repair._context import Span, Window, code_windows
@@ -70,6 +70,10 @@ def generate_repairs(
     results: list[RepairSample] = []
     seen: dict[str, int] = {}
     for set_index, locations in enumerate(location_sets):
+        if config.edit_format == "whole":
+            # Asked for whole files, the model must see whole files: a file written back
+            # from windows loses every line it was not shown.
+            locations = {path: [] for path in locations}
         windows = code_windows(files, locations, config.context_margin)
         if not windows:
             continue
@@ -135,8 +139,10 @@ def apply_with_reflection(
     conversation = list(conversation)
     replies = [conversation[-1]["content"]]
     applied = 0
+    unseen = shown_in_part(current, conversation)
     for attempt in range(config.reflections + 1):
         result = _apply(replies[-1], current, config.edit_format)
+        result = refuse_whole_files_of(result, unseen, current, config.edit_format)
         applied += result.applied
         current.update({p: t for p, t in result.files.items() if t is not None})
         for path, text in result.files.items():
@@ -220,6 +226,42 @@ def _apply(reply: str, files: Mapping[str, str], edit_format: str) -> EditResult
     if result.applied == 0 and nothing_found and edit_format != "auto":
         result = apply_reply(reply, files, "auto")
     return result
+
+
+def shown_in_part(files: Mapping[str, str], conversation: Sequence[Message]) -> frozenset[str]:
+    """The files whose whole text no message of ours holds (shown in windows, or not at all)."""
+    told = [m["content"] for m in conversation if m["role"] != "assistant"]
+    return frozenset(
+        path
+        for path, text in files.items()
+        if text.strip() and not any(text.strip() in message for message in told)
+    )
+
+
+def refuse_whole_files_of(
+    result: EditResult, unseen: frozenset[str], files: Mapping[str, str], edit_format: str
+) -> EditResult:
+    """A whole-file reply for a file the model saw only in part would delete the rest of it
+    (a 1.5B model writes back just the function it was shown): refused, with what to send."""
+    cut = sorted(p for p, text in result.files.items() if p in unseen and result.format == "whole")
+    if not cut:
+        return result
+    kept = {p: t for p, t in result.files.items() if p not in cut}
+    form = "a unified diff of" if edit_format == "udiff" else "SEARCH/REPLACE blocks that quote"
+    failures = [
+        EditFailure(
+            path,
+            "partial",
+            f"{path}: you were shown only part of this file, so your whole-file version "
+            f"would delete the rest of it. Send the change as {form} the lines you change.",
+        )
+        for path in cut
+    ]
+    diff = render_diff(files, kept) if kept else ""
+    applied = max(0, result.applied - len(cut))
+    return replace(
+        result, files=kept, diff=diff, applied=applied, failed=[*result.failed, *failures]
+    )
 
 
 def _changed(before: Mapping[str, str], after: Mapping[str, str]) -> dict[str, str | None]:

@@ -149,3 +149,52 @@ def test_the_prompt_names_the_real_paths_to_write_edits_under() -> None:
     ]
     task = repair_messages("bug", windows, "diff")[-1]["content"]
     assert task.rstrip().endswith("as in its ### heading (a/b.py, c.py).")
+
+
+LONG = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n\n" for i in range(12)) + CODE
+LONG_FILES = {"stats/core.py": LONG}
+MEDIAN_ONLY = [{"stats/core.py": [(49, 51)]}]  # the model sees median() and a few lines
+WHOLE_OF_MEDIAN = """stats/core.py
+```python
+def median(values):
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    if len(ordered) % 2 == 0:
+        return (ordered[mid - 1] + ordered[mid]) / 2
+    return ordered[mid]
+```
+"""
+
+
+def test_a_whole_file_for_a_file_shown_in_part_is_refused_and_the_fix_resent() -> None:
+    with ScriptedServer() as srv:
+        srv.on("could not be applied", GOOD)
+        srv.on("# Issue", WHOLE_OF_MEDIAN)
+        config = RepairConfig(samples=1, reflections=1)
+        [sample] = generate_repairs(fast_model(srv), "median", LONG_FILES, MEDIAN_ONLY, config)
+        prompt, reflect = srv.chat_requests[0], srv.chat_requests[-1]
+    assert "def helper_0" not in prompt.messages[-1]["content"]  # shown in part
+    assert "you were shown only part of this file" in reflect.messages[-1]["content"]
+    assert "SEARCH/REPLACE blocks" in reflect.messages[-1]["content"]
+    assert sample.ok and len(sample.replies) == 2
+    new = str(sample.new_files["stats/core.py"])
+    assert "def helper_0(x):" in new and "(ordered[mid - 1] + ordered[mid]) / 2" in new
+
+
+def test_a_whole_file_for_a_file_shown_whole_applies() -> None:
+    with ScriptedServer(default=WHOLE_OF_MEDIAN) as srv:
+        config = RepairConfig(samples=1, reflections=0)
+        [sample] = generate_repairs(fast_model(srv), "median", FILES, LOCATIONS, config)
+    assert (
+        sample.ok
+        and sample.new_files["stats/core.py"]
+        == WHOLE_OF_MEDIAN.split("```python\n")[1].split("```")[0]
+    )
+
+
+def test_asked_for_whole_files_the_model_is_shown_whole_files() -> None:
+    with ScriptedServer(default="no edits") as srv:
+        config = RepairConfig(samples=1, reflections=0, edit_format="whole")
+        generate_repairs(fast_model(srv), "median", LONG_FILES, MEDIAN_ONLY, config)
+        prompt = srv.chat_requests[0].messages[-1]["content"]
+    assert LONG.strip() in prompt
