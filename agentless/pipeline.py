@@ -50,12 +50,12 @@ from agentless.tasks import Task
 from agentless.validate import (
     Environment,
     EnvironmentManager,
-    PatchChecks,
+    PatchVerdict,
     Recipe,
     Sandbox,
     SandboxProtocol,
     ValidationPlan,
-    check_patches,
+    check,
     find_regression_tests,
     installed_task,
     user_test_command,
@@ -395,7 +395,7 @@ class _Checker:
         self.task, self.commit, self.files, self.located = task, commit, files, located
         self.model, self.config, self.services, self.journal = model, config, services, journal
         self.script: str | None = None
-        self.checks: dict[str, PatchChecks] = {}
+        self.checks: dict[str, PatchVerdict] = {}
         self.notes: list[str] = []
         self.available = True
 
@@ -435,7 +435,7 @@ class _Checker:
 
     def report(self, candidate: Candidate) -> TestReport:
         """What the checks found about ``candidate``, for its second try."""
-        result = self.checks.get(candidate.key, PatchChecks())
+        result = self.checks.get(candidate.key, PatchVerdict())
         return TestReport(
             broken=result.broken,
             still_failing=result.still_failing,
@@ -451,7 +451,7 @@ class _Checker:
 
     def _checks(
         self, patches: Mapping[str, str], edited: Sequence[str]
-    ) -> dict[str, PatchChecks] | None:
+    ) -> dict[str, PatchVerdict] | None:
         settings, task = self.config.validate_, self.task
         tests = bool(task.test_cmd or settings.regression)
         # Only the task's own command: regression tests found near the edit may fail for
@@ -486,7 +486,7 @@ class _Checker:
 
     def _run(
         self, patches: Mapping[str, str], edited: Sequence[str], script: str, *, tests: bool
-    ) -> dict[str, PatchChecks]:
+    ) -> dict[str, PatchVerdict]:
         """The verdicts of one validation pass, from the store when it ran before."""
         config = self.config
         if not tests:
@@ -498,21 +498,21 @@ class _Checker:
         saved = self.journal.recall("validate", key)
         if saved is not None:
             self.journal.stage("validate", "verdicts from the store (validated before)")
-            return {k: PatchChecks.from_dict(v) for k, v in saved.items()}
+            return {k: PatchVerdict.from_dict(v) for k, v in saved.items()}
         checks = _check(
             task, self.commit, patches, edited, script, config, self.services, self.journal
         )
-        self.journal.keep("validate", key, {k: dataclasses.asdict(v) for k, v in checks.items()})
+        self.journal.keep("validate", key, {k: v.to_dict() for k, v in checks.items()})
         return checks
 
 
-def _with_reproduction(tests: PatchChecks, scripted: PatchChecks) -> PatchChecks:
+def _with_reproduction(tests: PatchVerdict, scripted: PatchVerdict) -> PatchVerdict:
     """The tests' verdict with the reproduction script's beside it."""
     return dataclasses.replace(
         tests,
         reproduction_passed=scripted.reproduction_passed,
         reproduction_output=scripted.reproduction_output,
-        notes=[*tests.notes, *(n for n in scripted.notes if n not in tests.notes)],
+        notes=(*tests.notes, *(n for n in scripted.notes if n not in tests.notes)),
     )
 
 
@@ -542,7 +542,7 @@ def _check(
     config: Config,
     services: Services,
     journal: Journal,
-) -> dict[str, PatchChecks]:
+) -> dict[str, PatchVerdict]:
     with _validation_tree(task, commit, services) as (tree, env, reset):
         plan = ValidationPlan(
             tree=tree,
@@ -557,7 +557,7 @@ def _check(
             reset=reset,
             progress=functools.partial(journal.stage, "validate"),
         )
-        return check_patches(plan, patches)
+        return check(plan, patches)
 
 
 def _validation_key(

@@ -2,6 +2,10 @@
 
 Main entry points:
 
+- ``check(plan, patches)`` is the one way patches are validated, by ``run`` and ``eval``
+  alike: a frozen ``PatchVerdict`` per patch, from the plan's checks (test command or
+  regression tests, reproduction script, each against the original code; with ``grading``,
+  SWE-bench's tests graded as SWE-bench grades them).
 - ``Sandbox`` runs a command without network (loopback only) on a read-only system, bounded in
   time/memory/output, and never outliving agentless. Whatever takes a sandbox takes any
   ``SandboxProtocol`` (``run`` and ``isolation``): a sandbox of your own can replace it.
@@ -11,9 +15,9 @@ Main entry points:
 - ``parse_eval_script`` reads a v5 row's install, exports, reset files and test command.
 - ``get_parser(name)`` returns a pure ``log -> {test id: status}`` function.
 - ``grade_log`` grades a marked test log as SWE-bench does; ``Evaluator.evaluate`` grades
-  one instance (the runner schedules it over a dataset for ``agentless eval``).
-- ``run_regression`` / ``run_reproduction`` are the pipeline's patch validators;
-  ``check_patches`` runs a ``ValidationPlan`` over the candidate patches.
+  one instance through ``check`` (the runner schedules it over a dataset for ``agentless
+  eval``).
+- ``run_regression`` / ``run_reproduction`` are the validators one patch at a time.
 - ``run_captured``, ``guarded``, ``build_environment``, ``stop_all`` and ``clear_stop`` are the
   process-tree controls every sandboxed or install command goes through.
 
@@ -21,9 +25,11 @@ Main entry points:
 """
 
 from agentless.validate._candidates import (
-    PatchChecks,
+    GradedRun,
+    Grading,
+    PatchVerdict,
     ValidationPlan,
-    check_patches,
+    check,
     user_test_command,
 )
 from agentless.validate._environments import (
@@ -83,9 +89,11 @@ __all__ = [
     "Evaluator",
     "Fixture",
     "Grade",
+    "GradedRun",
+    "Grading",
     "InstalledTree",
     "InstanceResult",
-    "PatchChecks",
+    "PatchVerdict",
     "Predictions",
     "Recipe",
     "RegressionResult",
@@ -102,7 +110,7 @@ __all__ = [
     "apply_patch",
     "auto_recipe",
     "build_environment",
-    "check_patches",
+    "check",
     "check_reproduction",
     "clear_stop",
     "command_for_task",

@@ -18,6 +18,7 @@ scheduler maps it over a dataset (``agentless eval``), with resume and progress.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -25,12 +26,13 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from agentless._jsonform import JSONMapping, JSONObject, JSONValue
 from agentless.errors import RepoError, TaskError, ValidationError
 from agentless.repo import Workspace
 from agentless.tasks import Task
+from agentless.validate._candidates import GradedRun, Grading, ValidationPlan, check
 from agentless.validate._environments import (
     Environment,
     EnvironmentManager,
@@ -39,20 +41,10 @@ from agentless.validate._environments import (
 )
 from agentless.validate._evalscript import parse_eval_script
 from agentless.validate._grading import ENVIRONMENT as ENVIRONMENT_TIER
-from agentless.validate._grading import Grade, classify_failure, grade_log, instance_report
-from agentless.validate._patching import apply_patch
+from agentless.validate._grading import Grade, classify_failure, instance_report
 from agentless.validate._recipes import Recipe, auto_recipe, registered_recipe, repo_name
 from agentless.validate._sandbox import SandboxProtocol
-from agentless.validate._testrun import (
-    TestCommand,
-    TestRun,
-    command_for_task,
-    files_before_patch,
-    run_tests,
-)
-
-if TYPE_CHECKING:
-    pass
+from agentless.validate._testrun import TestCommand, TestRun, command_for_task, files_before_patch
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +102,17 @@ class TaskSetup:
     command: TestCommand
     reset_files: tuple[str, ...]
     parser: str
+
+    def grading(self, task: Task) -> Grading:
+        """SWE-bench's check of a patch on ``task`` with this setup."""
+        return Grading(
+            command=self.command,
+            parser=self.parser,
+            fail_to_pass=tuple(task.fail_to_pass),
+            pass_to_pass=tuple(task.pass_to_pass),
+            test_patch=task.test_patch,
+            reset_files=self.reset_files,
+        )
 
 
 def task_setup(
@@ -197,64 +200,51 @@ class Evaluator:
             notes.add(
                 f"installed at {commit[:12]} in {layer.seconds:.1f}s (reused: {layer.reused})"
             )
-            run = self._test(task, patch, setup, layer, result, notes)
-        if run is None:
+            graded = self._check(task, patch, setup, layer, notes)
+        result.apply_method = graded.apply_method
+        result.reinstall_seconds = graded.reinstall_seconds or 0.0
+        if graded.run is None or graded.grade is None:
+            result.detail = graded.problem
             return None
-        (folder / "test_output.txt").write_text(run.log, encoding="utf-8")
-        grade = self._grade(task, setup, run, result)
-        if missing and not grade.resolved:
-            result.detail += f" (the mirror lacks {len(missing)} file(s): {', '.join(missing[:3])})"
-        return grade
-
-    def _test(
-        self,
-        task: Task,
-        patch: str,
-        setup: TaskSetup,
-        layer: InstalledTree,
-        result: InstanceResult,
-        notes: _Notes,
-    ) -> TestRun | None:
-        tree = layer.tree
-        model = apply_patch(tree, patch)
-        result.apply_method = model.method
-        if not model.applied:
-            result.detail = f"the patch did not apply: {model.message[-500:]}"
-            notes.add(">>>>> Patch Apply Failed\n" + model.message)
-            return None
-        notes.add(f"patch applied with {model.method}")
-        if layer.needs_reinstall(patch):
-            result.reinstall_seconds = layer.reinstall()
-            notes.add(f"installed again after the patch in {result.reinstall_seconds:.1f}s")
-        if task.test_patch.strip():
-            # As SWE-bench does: the test files go back to the base commit first, so a
-            # prediction's own edits to them neither block nor change the test patch.
-            self.workspace.restore(tree, list(setup.reset_files))
-            tests = apply_patch(tree, task.test_patch, fallbacks=False)
-            if not tests.applied:
-                result.detail = f"the test patch did not apply: {tests.message[-500:]}"
-                notes.add(">>>>> Test Patch Apply Failed\n" + tests.message)
-                return None
-        run = run_tests(self.sandbox, layer.env, tree, setup.command, timeout=self.timeout)
         result.isolation = self.sandbox.isolation
-        notes.add(f"ran {setup.command.display()} in {run.duration:.1f}s: exit {run.exit_code}")
-        return run
+        (folder / "test_output.txt").write_text(graded.run.log, encoding="utf-8")
+        self._grade(graded.run, graded.grade, result)
+        if missing and not graded.grade.resolved:
+            result.detail += f" (the mirror lacks {len(missing)} file(s): {', '.join(missing[:3])})"
+        return graded.grade
 
-    def _grade(self, task: Task, setup: TaskSetup, run: TestRun, result: InstanceResult) -> Grade:
+    def _check(
+        self, task: Task, patch: str, setup: TaskSetup, layer: InstalledTree, notes: _Notes
+    ) -> GradedRun:
+        """``patch`` through ``validate.check`` with SWE-bench's grading, as ``run`` checks
+        its candidates (the layer comes clean: it is reset after every use)."""
+        plan = ValidationPlan(
+            tree=layer.tree,
+            env=layer.env,
+            sandbox=self.sandbox,
+            grading=setup.grading(task),
+            timeout=self.timeout,
+            restore=functools.partial(self.workspace.restore, layer.tree),
+            layer=layer,
+            record=notes.add,
+        )
+        graded = check(plan, {task.instance_id: patch})[task.instance_id].graded
+        assert graded is not None  # the plan grades
+        return graded
+
+    def _grade(self, run: TestRun, grade: Grade, result: InstanceResult) -> None:
         result.test_seconds = round(run.duration, 2)
         result.exit_code = run.exit_code
-        grade = grade_log(run.log, setup.parser, task.fail_to_pass, task.pass_to_pass)
         result.outcome = "resolved" if grade.resolved else "unresolved"
         result.graded = grade.graded
         if not grade.graded:
             result.detail = f"not graded: {grade.problem}"
-            return grade
+            return
         assert grade.tests_status is not None
         result.fail_to_pass = grade.tests_status["FAIL_TO_PASS"]
         result.pass_to_pass = grade.tests_status["PASS_TO_PASS"]
         failing = len(result.fail_to_pass["failure"]) + len(result.pass_to_pass["failure"])
         result.detail = f"{failing} required test(s) failing" if failing else ""
-        return grade
 
     def _shared_environment(
         self, task: Task, setup: TaskSetup, result: InstanceResult, notes: _Notes

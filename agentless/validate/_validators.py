@@ -27,7 +27,7 @@ from typing import Literal
 from agentless.repo import NOT_PROJECT_DIRS, is_test_file
 from agentless.validate._environments import Environment
 from agentless.validate._parsers import StatusMap, TestStatus, get_parser, suite_ran
-from agentless.validate._patching import apply_patch
+from agentless.validate._patching import ApplyResult, apply_patch
 from agentless.validate._sandbox import SandboxProtocol
 from agentless.validate._testrun import (
     TestCommand,
@@ -145,18 +145,21 @@ def run_test_files(
 
 
 @contextlib.contextmanager
-def patched(workspace_path: Path, patch: str) -> Iterator[tuple[bool, str]]:
-    """Apply ``patch`` for the block's duration: yields ``(applied, message)``; afterwards
-    every file the patch names is back to its former bytes (or gone, if it was new)."""
+def patched(workspace_path: Path, patch: str, *, fallbacks: bool = True) -> Iterator[ApplyResult]:
+    """Apply ``patch`` for the block's duration (``apply_patch``; its fallbacks only when
+    ``fallbacks``): yields how it applied; afterwards every file the patch names is back to
+    its former bytes (or gone, if it was new)."""
     root = Path(workspace_path)
     saved: dict[Path, bytes | None] = {}
     for sides in patch_files(patch):
         for rel in filter(None, sides):
             path = root / rel
+            if path.is_dir() or not path.resolve().is_relative_to(root.resolve()):
+                continue  # not a file the patch can change (git refuses paths outside)
             saved.setdefault(path, path.read_bytes() if path.is_file() else None)
-    result = apply_patch(root, patch)
+    result = apply_patch(root, patch, fallbacks=fallbacks)
     try:
-        yield result.applied, result.message
+        yield result
     finally:
         for path, content in saved.items():
             if content is None:
@@ -210,9 +213,10 @@ def run_regression(
     )
     if not before.ran:
         return RegressionResult(tests, True, before, error="the tests do not run on the original")
-    with patched(workspace_path, patch) as (applied, message):
-        if not applied:
-            return RegressionResult(tests, False, before, error=f"patch did not apply: {message}")
+    with patched(workspace_path, patch) as applied:
+        if not applied.applied:
+            error = f"patch did not apply: {applied.message}"
+            return RegressionResult(tests, False, before, error=error)
         after = run_test_files(workspace_path, env, tests, sandbox=sandbox, timeout=timeout)
     if after.timed_out:
         return RegressionResult(tests, True, before, after, error="the tests timed out")
@@ -326,10 +330,10 @@ def run_reproduction(
     )
     if original.verdict != "reproduced":
         return ReproductionResult(original, error="the script does not reproduce the issue")
-    with patched(workspace_path, patch) as (applied, message):
-        if not applied:
+    with patched(workspace_path, patch) as applied:
+        if not applied.applied:
             return ReproductionResult(
-                original, applied=False, error=f"patch did not apply: {message}"
+                original, applied=False, error=f"patch did not apply: {applied.message}"
             )
         candidate = run_script(workspace_path, env, script, sandbox=sandbox, timeout=timeout)
     return ReproductionResult(original, candidate)

@@ -17,7 +17,7 @@ from agentless.validate import (
     Recipe,
     Sandbox,
     ValidationPlan,
-    check_patches,
+    check,
     user_test_command,
 )
 from agentless.validate._validators import (
@@ -239,7 +239,7 @@ def test_user_command_counts_tests_that_vanish_as_failing(
         test_command=user_test_command(f"{LEAN_PYTEST} tests"),
         timeout=120,
     )
-    checks = check_patches(plan, {"half": half, "breaks": breaks})
+    checks = check(plan, {"half": half, "breaks": breaks})
     assert (checks["half"].broken, checks["half"].fixed) == ((), 2)
     assert (checks["breaks"].broken, checks["breaks"].fixed) == ((), 0)
     assert (root / "mathy.py").read_text() == MATH
@@ -262,7 +262,7 @@ def test_user_command_compares_each_test_before_and_after_not_the_totals(
         test_command=user_test_command(f"{LEAN_PYTEST} tests"),
         timeout=120,
     )
-    [checks] = check_patches(plan, {"swap": swap}).values()
+    [checks] = check(plan, {"swap": swap}).values()
     assert checks.broken == (
         "tests/test_mathy.py::test_double",
         "tests/test_mathy.py::test_double_zero",
@@ -302,5 +302,5 @@ def test_each_run_starts_from_a_clean_tree_when_the_plan_can_reset_it(
         reset=functools.partial(Workspace(tmp_path / "cache").reset, root),
     )
     noop = diff("mod.py", "X = 1\n", "X = 2\n")
-    checks = check_patches(plan, {"noop": noop})
+    checks = check(plan, {"noop": noop})
     assert checks["noop"].reproduction_passed is False
