@@ -331,7 +331,9 @@ def run_task(
     if validate and filter_candidates(candidates):
         with timer("validate"):
             checker.check(candidates)
-        targets = second_try_targets(candidates, config.repair.feedback_candidates)
+        targets = second_try_targets(
+            candidates, checker.verdicts, config.repair.feedback_candidates
+        )
         if targets and checker.available:
             journal.stage("repair", f"second try of {len(targets)} candidate(s), with test output")
             with timer("feedback"):
@@ -351,7 +353,9 @@ def run_task(
     # A user's own repository gets no patch that breaks its passing tests, nor one that no
     # check shows fixing anything when a check could have (see select.py).
     local = task.kind == "local"
-    selection = select(candidates, allow_breaking=not local, require_evidence=local)
+    selection = select(
+        candidates, checker.verdicts, allow_breaking=not local, require_evidence=local
+    )
     log.info("%s: %s", task.instance_id, selection.steps[-1])
     return _result(task, metered, located, samples, selection, timer.seconds, checker.notes)
 
@@ -378,8 +382,9 @@ def _candidate(
 
 
 class _Checker:
-    """Validates candidates for one task, once per distinct patch, copying the verdicts onto
-    them; the reproduction script is written once and kept for later rounds."""
+    """Validates candidates for one task, once per distinct patch, keeping the verdicts by
+    vote key (selection reads them there); the reproduction script is written once and kept
+    for later rounds."""
 
     def __init__(
         self,
@@ -395,7 +400,7 @@ class _Checker:
         self.task, self.commit, self.files, self.located = task, commit, files, located
         self.model, self.config, self.services, self.journal = model, config, services, journal
         self.script: str | None = None
-        self.checks: dict[str, PatchVerdict] = {}
+        self.verdicts: dict[str, PatchVerdict] = {}
         self.notes: list[str] = []
         self.available = True
 
@@ -405,7 +410,7 @@ class _Checker:
         usable = [c for c in candidates if c.kept]
         # The earliest sample's text per key; a patch validated in an earlier round is not
         # run again.
-        patches = {c.key: c.patch for c in reversed(usable) if c.key not in self.checks}
+        patches = {c.key: c.patch for c in reversed(usable) if c.key not in self.verdicts}
         if patches:
             log.info("%s: validating %d distinct patch(es)", self.task.instance_id, len(patches))
             self.journal.stage("validate", f"{len(patches)} distinct patch(es)")
@@ -422,20 +427,13 @@ class _Checker:
                     "no validator to run (no test command, regression tests or reproduction)"
                 )
                 return
-            self.checks.update(checks)
+            self.verdicts.update(checks)
             for note in sorted({note for result in checks.values() for note in result.notes}):
                 self._note(note)
-        for candidate in usable:
-            result = self.checks[candidate.key]
-            candidate.regression_failures = result.regression_failures
-            candidate.broken_tests = result.broken
-            candidate.tests_fixed = result.fixed
-            candidate.still_failing = result.still_failing
-            candidate.reproduction_passed = result.reproduction_passed
 
     def report(self, candidate: Candidate) -> TestReport:
         """What the checks found about ``candidate``, for its second try."""
-        result = self.checks.get(candidate.key, PatchVerdict())
+        result = self.verdicts.get(candidate.key, PatchVerdict())
         return TestReport(
             broken=result.broken,
             still_failing=result.still_failing,
@@ -610,16 +608,17 @@ def _result(
             kept=candidate.kept,
             votes=candidate.votes,
             key=candidate.key,
-            regression_failures=candidate.regression_failures,
-            broken_tests=tuple(candidate.broken_tests),
-            tests_fixed=candidate.tests_fixed,
-            still_failing=tuple(candidate.still_failing),
+            regression_failures=found.regression_failures,
+            broken_tests=found.broken,
+            tests_fixed=found.fixed,
+            still_failing=found.still_failing,
             parent=candidate.parent,
-            reproduction_passed=candidate.reproduction_passed,
+            reproduction_passed=found.reproduction_passed,
             edit_failures=tuple(sample.failures),
             replies=tuple(sample.replies),
         )
         for candidate, sample in zip(selection.candidates, samples, strict=True)
+        for found in [selection.evidence(candidate)]
     ]
     return TaskResult(
         instance_id=task.instance_id,

@@ -4,7 +4,9 @@ A candidate's identity for voting is the *normalized* result of its patch: every
 file is parsed, docstrings dropped and the AST unparsed, so comments, docstrings and formatting do
 not split votes. Non-Python files are compared with trailing whitespace and blank lines folded.
 
-Selection keeps, step by step, the candidates that (1) break no test that passed before the
+Selection reads what validation found about each distinct patch (``verdicts`` by vote key,
+such as the ``PatchVerdict`` values ``agentless.validate.check`` returns; it never writes
+them) and keeps, step by step, the candidates that (1) break no test that passed before the
 patch (compared test by test, whatever the totals), (2) make the most failing tests pass,
 (3) pass the reproduction test; a step that would leave nobody is skipped (recorded). Among
 survivors the largest vote wins; ties go to the earliest sample.
@@ -30,6 +32,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 
 @dataclass
@@ -42,17 +45,47 @@ class Candidate:
     old_files: Mapping[str, str] = field(default_factory=dict)
     location_set: int = 0
     problem: str = ""
-    regression_failures: int | None = None
-    reproduction_passed: bool | None = None
-    broken_tests: tuple[str, ...] = ()
-    tests_fixed: int | None = None
-    still_failing: tuple[str, ...] = ()
     # The candidate this one is a second try of (its test output was sent back), if any.
     parent: int | None = None
     kept: bool = True
     reason: str = ""
     key: str = ""
     votes: int = 0
+
+
+class Evidence(Protocol):
+    """What validation found about one patch, as selection reads it
+    (``agentless.validate.PatchVerdict`` is one; ``None`` means the check did not run)."""
+
+    @property
+    def regression_failures(self) -> int | None: ...
+    @property
+    def broken(self) -> tuple[str, ...]: ...
+    @property
+    def fixed(self) -> int | None: ...
+    @property
+    def still_failing(self) -> tuple[str, ...]: ...
+    @property
+    def reproduction_passed(self) -> bool | None: ...
+
+
+@dataclass(frozen=True)
+class _Unchecked:
+    """The evidence of a patch no check ran on."""
+
+    regression_failures: int | None = None
+    broken: tuple[str, ...] = ()
+    fixed: int | None = None
+    still_failing: tuple[str, ...] = ()
+    reproduction_passed: bool | None = None
+
+
+UNCHECKED: Evidence = _Unchecked()
+
+
+def evidence_of(candidate: Candidate, verdicts: Mapping[str, Evidence]) -> Evidence:
+    """The verdict on ``candidate``'s patch (by vote key); ``UNCHECKED`` when none."""
+    return verdicts.get(candidate.key, UNCHECKED) if candidate.key else UNCHECKED
 
 
 class Verdict(str, enum.Enum):
@@ -71,6 +104,7 @@ class Selection:
     chosen: Candidate | None
     candidates: list[Candidate]
     steps: list[str]
+    verdicts: Mapping[str, Evidence] = field(default_factory=dict)
 
     @property
     def patch(self) -> str:
@@ -79,7 +113,11 @@ class Selection:
     @property
     def breaks(self) -> int:
         """How many tests that passed before the chosen patch fail with it."""
-        return (self.chosen.regression_failures or 0) if self.chosen else 0
+        return (self.evidence(self.chosen).regression_failures or 0) if self.chosen else 0
+
+    def evidence(self, candidate: Candidate) -> Evidence:
+        """What validation found about ``candidate``'s patch (``UNCHECKED`` when nothing)."""
+        return evidence_of(candidate, self.verdicts)
 
     def verdict(self, candidate: Candidate) -> Verdict:
         """The candidate's verdict: only those that reached the vote have votes."""
@@ -195,16 +233,23 @@ def breaks_label(count: int) -> str:
 
 
 def _regression_step(
-    pool: list[Candidate], steps: list[str], allow_breaking: bool
+    pool: list[Candidate],
+    verdicts: Mapping[str, Evidence],
+    steps: list[str],
+    allow_breaking: bool,
 ) -> list[Candidate]:
     """Keep the candidates that break no formerly passing test (see the module docstring)."""
-    ran = [c for c in pool if c.regression_failures is not None]
+
+    def failures(candidate: Candidate) -> int | None:
+        return evidence_of(candidate, verdicts).regression_failures
+
+    ran = [c for c in pool if failures(c) is not None]
     if not ran:
         return pool
     for candidate in pool:
-        candidate.reason = _regression_reason(candidate)
-    fewest = min(c.regression_failures or 0 for c in ran)
-    keep = [c for c in ran if c.regression_failures == fewest]
+        candidate.reason = _regression_reason(evidence_of(candidate, verdicts))
+    fewest = min(failures(c) or 0 for c in ran)
+    keep = [c for c in ran if failures(c) == fewest]
     if fewest == 0:
         return _narrow(pool, keep, "regression tests", "", steps, keep_reasons=True)
     if not allow_breaking:
@@ -220,91 +265,98 @@ def _regression_step(
     return _narrow(pool, keep, "regression tests", "", steps, keep_reasons=True, record=False)
 
 
-def _regression_reason(candidate: Candidate) -> str:
-    if candidate.regression_failures is None:
+def _regression_reason(found: Evidence) -> str:
+    if found.regression_failures is None:
         return "the tests could not be run with it"
-    if not candidate.regression_failures:
+    if not found.regression_failures:
         return ""
-    shown = ", ".join(candidate.broken_tests[:3])
-    more = " ..." if len(candidate.broken_tests) > 3 else ""
-    return breaks_label(candidate.regression_failures) + (f": {shown}{more}" if shown else "")
+    shown = ", ".join(found.broken[:3])
+    more = " ..." if len(found.broken) > 3 else ""
+    return breaks_label(found.regression_failures) + (f": {shown}{more}" if shown else "")
 
 
-def shows_fix(candidate: Candidate) -> bool:
-    """The tests or the reproduction script say the candidate fixes something."""
-    return bool(candidate.tests_fixed) or candidate.reproduction_passed is True
+def shows_fix(found: Evidence) -> bool:
+    """The tests or the reproduction script say the patch fixes something."""
+    return bool(found.fixed) or found.reproduction_passed is True
 
 
-def evidence_possible(candidates: Sequence[Candidate]) -> bool:
+def evidence_possible(found: Sequence[Evidence]) -> bool:
     """Some validator could have shown a fix: a test failed before the patch, or the
     reproduction script reported the issue on the original code."""
-    return any(
-        c.tests_fixed or c.still_failing or c.reproduction_passed is not None for c in candidates
-    )
+    return any(e.fixed or e.still_failing or e.reproduction_passed is not None for e in found)
 
 
-def clean_fix(candidate: Candidate) -> bool:
+def clean_fix(found: Evidence) -> bool:
     """Breaks no test that passed before, and shows the issue fixed."""
-    return candidate.regression_failures == 0 and shows_fix(candidate)
+    return found.regression_failures == 0 and shows_fix(found)
 
 
-def second_try_targets(candidates: Sequence[Candidate], limit: int) -> list[Candidate]:
+def validated(found: Evidence) -> bool:
+    """Some check ran on the patch."""
+    return found.regression_failures is not None or found.reproduction_passed is not None
+
+
+def second_try_targets(
+    candidates: Sequence[Candidate], verdicts: Mapping[str, Evidence], limit: int
+) -> list[Candidate]:
     """The candidates worth a second try with their test output: none when a validated
     candidate is already a clean fix; else up to ``limit`` distinct validated patches with
     something to report, the most promising first (shows a fix, fixes the most, breaks the
     fewest, most votes, earliest)."""
-    validated = [
-        c
-        for c in candidates
-        if c.kept and (c.regression_failures is not None or c.reproduction_passed is not None)
-    ]
-    if limit <= 0 or any(clean_fix(c) for c in validated):
+    checked = [c for c in candidates if c.kept and validated(evidence_of(c, verdicts))]
+    if limit <= 0 or any(clean_fix(evidence_of(c, verdicts)) for c in checked):
         return []
-    votes = Counter(c.key for c in validated)
-    reportable = [
-        c for c in validated if c.broken_tests or c.still_failing or c.reproduction_passed is False
-    ]
-    reportable.sort(
-        key=lambda c: (
-            not shows_fix(c),
-            -(c.tests_fixed or 0),
-            c.regression_failures or 0,
-            -votes[c.key],
-            c.index,
-        )
-    )
+    votes = Counter(c.key for c in checked)
+
+    def reportable(found: Evidence) -> bool:
+        return bool(found.broken or found.still_failing or found.reproduction_passed is False)
+
+    def promise(c: Candidate) -> tuple[bool, int, int, int, int]:
+        found = evidence_of(c, verdicts)
+        fixes, breaks = found.fixed or 0, found.regression_failures or 0
+        return (not shows_fix(found), -fixes, breaks, -votes[c.key], c.index)
+
+    targets = sorted((c for c in checked if reportable(evidence_of(c, verdicts))), key=promise)
     chosen: dict[str, Candidate] = {}
-    for candidate in reportable:
+    for candidate in targets:
         chosen.setdefault(candidate.key, candidate)
     return list(chosen.values())[:limit]
 
 
 def select(
     candidates: Sequence[Candidate],
+    verdicts: Mapping[str, Evidence] | None = None,
     *,
     allow_breaking: bool = True,
     require_evidence: bool = False,
 ) -> Selection:
-    """Filter, narrow by validation results, then vote. Every candidate keeps its reason."""
+    """Filter, narrow by the ``verdicts`` on each distinct patch (keyed by vote key, as
+    ``validate.check`` returns them when given ``{key: patch}``), then vote. Every candidate
+    keeps its reason; a patch without a verdict counts as not validated."""
+    verdicts = dict(verdicts or {})
     all_candidates = list(candidates)
     steps: list[str] = []
     pool = filter_candidates(all_candidates)
     steps.append(f"filter: {len(pool)} of {len(all_candidates)} usable")
-    possible = evidence_possible(pool)
-    pool = _regression_step(pool, steps, allow_breaking)
-    if pool and any(c.tests_fixed for c in pool):
-        most = max(c.tests_fixed or 0 for c in pool)
-        keep = [c for c in pool if c.tests_fixed == most]
+
+    def found(candidate: Candidate) -> Evidence:
+        return evidence_of(candidate, verdicts)
+
+    possible = evidence_possible([found(c) for c in pool])
+    pool = _regression_step(pool, verdicts, steps, allow_breaking)
+    if pool and any(found(c).fixed for c in pool):
+        most = max(found(c).fixed or 0 for c in pool)
+        keep = [c for c in pool if found(c).fixed == most]
         step = f"failing tests fixed (most: {most})"
         pool = _narrow(pool, keep, step, f"fixes fewer than {most} failing test(s)", steps)
-    if pool and any(c.reproduction_passed is not None for c in pool):
-        keep = [c for c in pool if c.reproduction_passed]
+    if pool and any(found(c).reproduction_passed is not None for c in pool):
+        keep = [c for c in pool if found(c).reproduction_passed]
         pool = _narrow(pool, keep, "reproduction test", "reproduction test fails", steps)
-    unproven = bool(pool) and possible and not any(shows_fix(c) for c in pool)
+    unproven = bool(pool) and possible and not any(shows_fix(found(c)) for c in pool)
     if unproven and require_evidence:
-        return Selection(None, all_candidates, _refuse_unproven(pool, steps))
+        return Selection(None, all_candidates, _refuse_unproven(pool, steps), verdicts)
     if not pool:
-        return Selection(None, all_candidates, steps)
+        return Selection(None, all_candidates, steps, verdicts)
     votes = Counter(c.key for c in pool)
     for candidate in pool:
         candidate.votes = votes[candidate.key]
@@ -314,13 +366,14 @@ def select(
             candidate.reason = (
                 "same patch as the chosen one" if candidate.key == chosen.key else "outvoted"
             )
+    breaks = found(chosen).regression_failures
     chosen.reason = f"chosen with {chosen.votes} vote(s)" + (
-        f"; {breaks_label(chosen.regression_failures)}" if chosen.regression_failures else ""
+        f"; {breaks_label(breaks)}" if breaks else ""
     )
     if unproven:
         chosen.reason += f"; {UNPROVEN}"
     steps.append(f"vote: {len(votes)} distinct patch(es); winner has {chosen.votes}")
-    return Selection(chosen, all_candidates, steps)
+    return Selection(chosen, all_candidates, steps, verdicts)
 
 
 UNPROVEN = "no failing test passes with it and no reproduction script shows the issue fixed"
