@@ -62,6 +62,8 @@ NOT_RUN = {
     # Names a tree, an environment and a patch the reader has; the same calls run against
     # real ones in tests/validate/test_validate_validators.py.
     "baseline = run_test_files(tree, env, tests, sandbox=sandbox)": "fragment",
+    # The same: check() and its grading run on real trees in tests/validate/test_validate_check.py.
+    'verdicts = check(plan, {"a": patch_a, "b": patch_b})': "fragment",
 }
 
 

@@ -11,8 +11,9 @@ swebench counts both as completed), *empty_patch*, *error* (the patch or the tes
 not apply: no report), *infrastructure_failure* (the environment could not be built or the
 repository checked out: no report, not a verdict on the patch, retried by a re-run).
 
-``Evaluator.evaluate`` takes one instance and returns one ``InstanceResult``; the runner's
-scheduler maps it over a dataset (``agentless eval``), with resume and progress.
+``Evaluator.evaluate`` takes one instance and returns one ``InstanceResult``, testing and
+grading the patch through ``validate.check`` (the function ``run`` validates candidates with);
+the runner's scheduler maps it over a dataset (``agentless eval``), with resume and progress.
 """
 
 from __future__ import annotations
