@@ -244,6 +244,8 @@ def check(plan: ValidationPlan, patches: Mapping[str, str]) -> dict[str, PatchVe
     if plan.grading is not None and plan.grading.reset_files and plan.restore is None:
         raise ValueError("a plan that grades with reset files needs restore")
     verdicts = {key: PatchVerdict() for key in patches}
+    if not verdicts:
+        return verdicts  # no baseline run for nothing to compare
     installs = _Installs(plan.layer)
     if plan.test_command is not None:
         _check_tests(plan, patches, verdicts, installs, "test command", plan.test_command)
@@ -281,7 +283,7 @@ _ORIGINAL = ApplyResult(True, "", "")
 
 @contextlib.contextmanager
 def _applied(
-    plan: ValidationPlan, patch: str, installs: _Installs, *, fallbacks: bool = True
+    plan: ValidationPlan, patch: str, installs: _Installs
 ) -> Iterator[tuple[ApplyResult, float | None]]:
     """The tree, clean, with ``patch`` applied for the block ('' is the original code) and
     installed again if needed; yields how it applied and the install's seconds."""

@@ -6,6 +6,7 @@ step is a small build script (no package registry)."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import sys
 from pathlib import Path
@@ -14,7 +15,17 @@ import pytest
 
 from agentless.repo import Workspace
 from agentless.tasks import Task
-from agentless.validate import Edit, EnvironmentManager, Evaluator, Recipe, Sandbox
+from agentless.validate import (
+    Edit,
+    EnvironmentManager,
+    Evaluator,
+    Recipe,
+    Sandbox,
+    ValidationPlan,
+    check,
+    installed_task,
+)
+from agentless.validate._evaluate import task_setup
 from tests.gitrepos import commit_files, git, make_repo
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -146,3 +157,32 @@ def test_pre_install_edits_are_committed_and_survive_the_reset(
     assert marker in (layer / "build.py").read_text()
     assert git(layer, "log", "-1", "--format=%s") == "agentless: pre-install"
     assert git(layer, "status", "--porcelain", "--untracked-files=no") == ""
+
+
+def test_check_installs_the_next_patch_again_after_one_that_was_installed(
+    tmp_path: Path, repo: dict[str, str]
+) -> None:
+    # Several patches in one layer: the build-input patch is installed (its tests see 3);
+    # the next one must not run against that build (the generated file is a kept build
+    # product), so it is installed again from its own tree and sees 2.
+    workspace = Workspace(tmp_path / "cache")
+    the_task = task(repo, "t-many")
+    recipes = {repo["repo"]: RECIPE}
+    setup = task_setup(the_task, workspace, recipes)
+    with installed_task(
+        the_task, workspace, EnvironmentManager(tmp_path / "envs"), recipes
+    ) as layer:
+        plan = ValidationPlan(
+            tree=layer.tree,
+            env=layer.env,
+            sandbox=Sandbox(timeout=120),
+            grading=setup.grading(the_task),
+            reset=layer.reset,
+            restore=functools.partial(workspace.restore, layer.tree),
+            layer=layer,
+        )
+        verdicts = check(plan, {"build": repo["build_patch"], "plain": repo["plain_patch"]})
+    build, plain = verdicts["build"].graded, verdicts["plain"].graded
+    assert build is not None and build.resolved and build.reinstall_seconds is not None
+    assert plain is not None and plain.resolved, plain.grade
+    assert plain.reinstall_seconds is not None
