@@ -170,8 +170,11 @@ class Python(Language):
     def test_env(self, setup: Setup) -> dict[str, str]:
         # pytest alone: plugins the interpreter happens to have (random order, timeouts,
         # hypothesis profiles) would change what an exercise's tests do from one machine to
-        # the next, and loading them costs more than the tests themselves.
-        return {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **setup.env}
+        # the next, and loading them costs more than the tests themselves. No bytecode: a
+        # fix of the same size written within the second of the last run would otherwise
+        # be tested as its stale .pyc.
+        env = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        return {**env, **setup.env}
 
     def commands(self, work: Path, exercise: Exercise) -> list[Argv]:
         tests = [t for t in exercise.tests if t.endswith(".py") and "test" in PurePosixPath(t).name]

@@ -31,7 +31,7 @@ from agentless.exercises import render_markdown
 from agentless.runner import run_exercises
 from agentless.store import Store
 from agentless.tasks import exercise_tasks
-from agentless.testing import ScriptedServer
+from agentless.testing import RecordedRequest, ScriptedServer
 
 
 @pytest.fixture
@@ -250,3 +250,23 @@ def test_python_exercises_run_under_pytest_alone(tmp_path: Path) -> None:
     with ScriptedServer(default=lambda request: reply) as srv:
         metrics = run_exercises(exercise_tasks(root), config_for(srv, tmp_path), tmp_path / "o")
     assert (metrics.summary["passed_1"], metrics.summary["cases"]) == (1, 1)
+
+
+def test_a_fix_of_the_same_size_within_the_same_second_is_what_gets_tested(
+    tmp_path: Path,
+) -> None:
+    # Try 1 and try 2 write files of one size, well within a second: a .pyc of try 1 (its
+    # header holds the source's size and mtime in whole seconds) would pass for try 2's.
+    body = "    assert answer('Bob') == 'Hello, Bob!'\n"
+    root = tmp_path / "bench"
+    write_exercise(root, "same", STUB, make_tests("same", body), "Greet x.")
+    first = block("same.py", "    pass\n", "    return 'Hello, World'\n")
+    second = block("same.py", "    return 'Hello, World'\n", "    return f'Hello, {x}!'\n")
+    assert len("    return 'Hello, World'\n") == len("    return f'Hello, {x}!'\n")
+
+    def reply(request: RecordedRequest) -> str:
+        return second if request.messages[-1]["content"].startswith("The tests failed") else first
+
+    with ScriptedServer(default=reply) as srv:
+        metrics = run_exercises(exercise_tasks(root), config_for(srv, tmp_path), tmp_path / "o")
+    assert (metrics.summary["passed_1"], metrics.summary["passed_2"]) == (0, 1)
