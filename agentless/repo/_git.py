@@ -131,6 +131,11 @@ def open_repo(
         # git's own words, which users have seen from us before.
         message = "fatal: not a git repository (or any of the parent directories): .git"
         raise (raise_as or _failed(label))(message) from None
+    if not repo.bare and Path(repo.git_dir).resolve() == Path(path).resolve():
+        # The folder is a repository itself, so bare: GitPython missed its core.bare.
+        repo.close()
+        keep_bare_visible(Path(path))
+        repo = git.Repo(path)
     work_tree = Path(repo.working_tree_dir) if not repo.bare and repo.working_tree_dir else None
     repo.git.update_environment(**pinned_env(Path(repo.git_dir), work_tree))
     try:
@@ -166,6 +171,36 @@ def clone(
     flag = option.removeprefix("--").replace("-", "_")
     with translated(what, raise_as):
         gitpython().Repo.clone_from(location, target, env=dict(NO_PROMPT), **{flag: True}).close()
+
+
+def keep_bare_visible(git_dir: Path) -> None:
+    """Copy a bare repository's ``core.bare`` back into its shared ``config``.
+
+    A sparse checkout in a linked worktree turns on ``extensions.worktreeConfig``, and git then
+    moves the main repository's ``core.bare`` into its ``config.worktree``, which GitPython does
+    not read: it takes the mirror for a work tree and runs git in the folder above it. Linked
+    worktrees override the shared value in their own ``config.worktree`` (``mark_not_bare``).
+    """
+    moved, shared = git_dir / "config.worktree", git_dir / "config"
+    if not moved.is_file():
+        return
+    cmd = gitpython().Git(git_dir)
+    said = cmd.config("--file", str(moved), "--get", "core.bare", with_exceptions=False)
+    kept = cmd.config("--file", str(shared), "--get", "core.bare", with_exceptions=False)
+    if said.strip() == "true" and not kept.strip():
+        cmd.config("--file", str(shared), "core.bare", "true")
+
+
+def mark_not_bare(work_tree: Path) -> None:
+    """Say in a linked worktree's own ``config.worktree`` that it is not bare: read once
+    ``extensions.worktreeConfig`` is on, it keeps the worktree a work tree when the shared
+    config says ``core.bare = true`` (see ``keep_bare_visible``); ignored until then."""
+    dot_git = work_tree / ".git"
+    if not dot_git.is_file():
+        return
+    git_dir = Path(dot_git.read_text().partition("gitdir:")[2].strip())
+    git_dir = git_dir if git_dir.is_absolute() else (work_tree / git_dir).resolve()
+    gitpython().Git(git_dir).config("--file", str(git_dir / "config.worktree"), "core.bare", "false")
 
 
 def git_in(path: Path) -> git.Git:

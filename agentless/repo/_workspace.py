@@ -30,6 +30,8 @@ from agentless.repo._git import (
     commit_id,
     git_in,
     gitpython,
+    keep_bare_visible,
+    mark_not_bare,
     open_repo,
     pinned_env,
     translated,
@@ -117,6 +119,8 @@ def exclude_missing(work_tree: Path, missing: Sequence[str]) -> None:
         work_tree, what=f"excluding {len(missing)} file(s) missing from the mirror"
     ) as repo:
         repo.git.sparse_checkout("set", "--no-cone", *patterns)
+        if repo.common_dir != repo.git_dir:  # a linked worktree: its mirror's core.bare moved
+            keep_bare_visible(Path(repo.common_dir))
 
 
 def _escape_pattern(path: str) -> str:
@@ -271,6 +275,7 @@ class Workspace:
                     open_repo(mirror, what=f"creating a worktree of {repo} at {sha[:12]}") as bare,
                 ):
                     bare.git.worktree("add", "--detach", "--no-checkout", "--quiet", str(path), sha)
+                    mark_not_bare(path)
                 try:
                     self._populate(mirror, path, sha)
                     yield path

@@ -268,6 +268,37 @@ def test_blobs_missing_from_a_partial_mirror_are_left_out(tmp_path):
         assert (path / "pkg/code.py").read_text() == "x = 1\n"
 
 
+def test_a_partial_mirror_serves_every_later_checkout(tmp_path):
+    """The first sparse checkout moves the mirror's core.bare into config.worktree (git turns
+    on extensions.worktreeConfig); the mirror must still read as bare, and worktrees made
+    before and after must stay work trees."""
+    source = tmp_path / "src"
+    first, second = make_repo(
+        source,
+        {"pkg/code.py": "x = 1\n", "data/big.bin": "large data\n"},
+        {"pkg/code.py": "x = 2\n", "data/big.bin": None},  # nothing missing at this one
+    )
+    mirrors = tmp_path / "mirrors"
+    bare = mirrors / "acme+data" / "repo"
+    subprocess.run(
+        ["git", "clone", "--bare", "--no-hardlinks", "--quiet", str(source), str(bare)], check=True
+    )
+    blob = git(bare, "rev-parse", f"{first}:data/big.bin")
+    (bare / "objects" / blob[:2] / blob[2:]).unlink()
+    ws = make_ws(tmp_path, mirrors)
+    with ws.checkout("acme/data", second) as early:
+        with ws.checkout("acme/data", first) as path:
+            assert not (path / "data/big.bin").exists()
+        for commit, text in [(first, "x = 1\n"), (second, "x = 2\n")]:
+            assert ws.resolve("acme/data", commit) == commit
+            with ws.checkout("acme/data", commit) as again:
+                assert (again / "pkg/code.py").read_text() == text
+                assert not ws.is_dirty(again)
+        (early / "pkg/code.py").write_text("changed\n")
+        ws.reset(early)
+        assert (early / "pkg/code.py").read_text() == "x = 2\n"
+
+
 def test_a_snapshot_is_the_commit_git_commit_tree_makes(tmp_path):
     """The snapshot commit is content-addressed the way git itself addresses it, so mirrors
     and index caches made by earlier versions keep their ids."""
