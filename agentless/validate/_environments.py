@@ -617,12 +617,44 @@ def _mirror_scripts(shared_bin: Path, layer_bin: Path) -> None:
             text = script.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        first, _, rest = text.partition("\n")
-        if not first.startswith(f"#!{shared_python}"):
+        found = _interpreter_line(text, shared_python)
+        if found is None:
             continue
+        suffix, body = found
         target = layer_bin / script.name
-        target.write_text(first.replace(shared_python, layer_python, 1) + "\n" + rest, "utf-8")
+        target.write_text(_script_header(layer_python + suffix) + body, "utf-8")
         target.chmod(0o755)
+
+
+def _interpreter_line(text: str, python: str) -> tuple[str, str] | None:
+    """``(what follows the interpreter's path, the script after its header)`` when the
+    script's header runs ``python``: ``#!<python>``, or past the kernel's 127-byte limit
+    the ``/bin/sh`` form pip writes instead."""
+    first, _, rest = text.partition("\n")
+    if first.startswith(f"#!{python}"):
+        return first[len(python) + 2 :], rest
+    exec_line, _, after = rest.partition("\n")
+    close, _, body = after.partition("\n")
+    if first != _SH_OPEN or close != _SH_CLOSE or not exec_line.startswith(_SH_EXEC_START):
+        return None
+    command = exec_line.removeprefix(_SH_EXEC_START)
+    # pip quotes the path only when it holds a space.
+    path = command[1:].partition('"')[0] if command.startswith('"') else command.split(" ")[0]
+    return (path[len(python) :], body) if path.startswith(python) else None
+
+
+# pip's header for an interpreter path too long for a #! line: sh runs the second line,
+# which execs Python on the script; Python reads those lines as one string and goes on.
+_SH_OPEN = "#!/bin/sh"
+_SH_EXEC_START = "'''exec' "
+_SH_EXEC = _SH_EXEC_START + '"{python}" "$0" "$@"'
+_SH_CLOSE = "' '''"
+
+
+def _script_header(python: str) -> str:
+    if len(f"#!{python}") < 128:
+        return f"#!{python}\n"
+    return "\n".join((_SH_OPEN, _SH_EXEC.format(python=python), _SH_CLOSE, ""))
 
 
 # Resets and cleans of a large tree are bounded like any other build step.

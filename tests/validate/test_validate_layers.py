@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from agentless.validate import (
     check,
     installed_task,
 )
+from agentless.validate._environments import _mirror_scripts
 from agentless.validate._evaluate import task_setup
 from tests.gitrepos import commit_files, git, make_repo
 
@@ -186,3 +188,18 @@ def test_check_installs_the_next_patch_again_after_one_that_was_installed(
     assert build is not None and build.resolved and build.reinstall_seconds is not None
     assert plain is not None and plain.resolved, plain.grade
     assert plain.reinstall_seconds is not None
+
+
+def test_console_scripts_reach_the_layer_past_the_shebang_length_limit(tmp_path: Path) -> None:
+    # pip writes a /bin/sh header instead of #! when the interpreter's path is over the
+    # kernel's 127 bytes, as under a deep temporary folder: a real venv there shows its form.
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    subprocess.run([sys.executable, "-m", "venv", str(deep / "shared")], check=True)
+    shared_bin, layer_bin = deep / "shared" / "bin", deep / "layer" / "bin"
+    header = (shared_bin / "pip").read_text().split("\n")[:3]
+    assert header[0] == "#!/bin/sh", "this venv's path is short enough for a #! line"
+    (shared_bin / "probe").write_text("\n".join(header) + "\nimport sys\nprint(sys.executable)\n")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(deep / "layer")], check=True)
+    _mirror_scripts(shared_bin, layer_bin)
+    ran = subprocess.run([str(layer_bin / "probe")], capture_output=True, text=True, check=True)
+    assert Path(ran.stdout.strip()).parent == layer_bin
