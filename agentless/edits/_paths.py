@@ -3,7 +3,8 @@
 Rejected outright: empty paths, NUL bytes, absolute paths (``/x``, ``~/x``, ``C:\\x``), any
 ``..`` component and anything inside ``.git``; also, unless the tree has such a file, names
 copied from the prompt's instructions (the ``__format_example__/`` illustration, ``path/to/``
-placeholders). A path that is not a file is looked up by unique
+placeholders), but such a name followed by the whole path of a file of the tree names that
+file. A path that is not a file is looked up by unique
 suffix, then (for edits of existing text only) by unique basename, reading a basename in
 markdown bold around its stem (``__acronym__.py``) as the name it shows (``acronym.py``); a
 path that still matches nothing is a new file only for edits that create files, and never one
@@ -96,12 +97,20 @@ def resolve(
     return Resolved(reason="no_file", message=_no_file_message(path, files))
 
 
+#: The file of the format illustrations (``__format_example__/illustration.py``).
+EXAMPLE_FILE = "illustration.py"
+
+
 def _placeholder_filled_in(path: str) -> str:
-    """The real path a ``path/to/<real path>`` names: the instructions' placeholder with the
-    file's whole path put after it (seen with Qwen2.5-Coder-1.5B: ``path/to/shop/stock.py``)."""
+    """The real path a ``path/to/<real path>`` or ``__format_example__/<real path>`` names: a
+    name from the instructions with the file's whole path put after it (seen with
+    Qwen2.5-Coder-1.5B: ``path/to/shop/stock.py``, and ``__format_example__/beer_song.py`` in
+    every whole-file reply to two exercises). The illustration's own file is never one."""
     parts = path.split("/")
     if len(parts) > 2 and parts[0].lower() == "path" and parts[1].lower() == "to":
         return "/".join(parts[2:])
+    if len(parts) > 1 and parts[0] == EXAMPLE_FOLDER and parts[1:] != [EXAMPLE_FILE]:
+        return "/".join(parts[1:])
     return ""
 
 

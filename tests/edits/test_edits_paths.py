@@ -137,3 +137,17 @@ def test_placeholder_followed_by_a_whole_real_path_edits_that_file() -> None:
     for partial in ("path/to/stock/file.py", "path/to/shop/missing.py"):
         result = apply_reply(block.format(partial), files)
         assert [f.reason for f in result.failed] == ["bad_path"], partial
+
+
+def test_the_illustration_folder_before_a_whole_real_path_edits_that_file() -> None:
+    # Qwen2.5-Coder-1.5B's whole-file replies to the beer-song and affine-cipher exercises,
+    # all 16 of them, put the file under the illustration's folder.
+    files = {"beer_song.py": "def recite(start, take=1):\n    pass\n", "illustration.py": "x\n"}
+    reply = "__format_example__/beer_song.py\n```python\ndef recite(start, take=1):\n    return []\n```\n"
+    result = apply_reply(reply, files, "whole")
+    assert result.files == {"beer_song.py": "def recite(start, take=1):\n    return []\n"}
+    # The illustration itself stays refused, even where the tree has a file of its name.
+    copied = "__format_example__/illustration.py\n```python\ny\n```\n"
+    assert [f.reason for f in apply_reply(copied, files, "whole").failed] == ["bad_path"]
+    missing = "__format_example__/other.py\n```python\ny\n```\n"
+    assert [f.reason for f in apply_reply(missing, files, "whole").failed] == ["bad_path"]
