@@ -200,7 +200,9 @@ def mark_not_bare(work_tree: Path) -> None:
         return
     git_dir = Path(dot_git.read_text().partition("gitdir:")[2].strip())
     git_dir = git_dir if git_dir.is_absolute() else (work_tree / git_dir).resolve()
-    gitpython().Git(git_dir).config("--file", str(git_dir / "config.worktree"), "core.bare", "false")
+    gitpython().Git(git_dir).config(
+        "--file", str(git_dir / "config.worktree"), "core.bare", "false"
+    )
 
 
 def git_in(path: Path) -> git.Git:
