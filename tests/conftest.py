@@ -9,12 +9,12 @@ and data sit in ``fixtures/`` and ``edit_corpus/``."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+from swebench_rows import DEV_DIR
 
 from agentless.config import Config, load_config
 from agentless.testing import ScriptedServer
@@ -26,8 +26,7 @@ DEV_SETS = ("lite_dev", "full_dev", "verified_dev")
 def swebench_dev() -> Path:
     """The folder of the SWE-bench dev rows: ``$AGENTLESS_SWEBENCH_DEV``, else
     ``../shared/data/swebench`` beside the repository; the test skips when they are absent."""
-    default = Path(__file__).resolve().parents[2] / "shared" / "data" / "swebench"
-    folder = Path(os.environ.get("AGENTLESS_SWEBENCH_DEV") or default)
+    folder = DEV_DIR
     missing = [name for name in DEV_SETS if not (folder / f"{name}.jsonl").is_file()]
     if missing:
         pytest.skip(f"the SWE-bench dev rows ({', '.join(missing)}) are not in {folder}")

@@ -13,13 +13,14 @@ import os
 from pathlib import Path
 
 import pytest
+from swebench_rows import DEV_DIR
 
 from agentless.config import Config, load_config
 from agentless.runner import run_evaluation, run_one
 from agentless.tasks import load_tasks, select_instances
 from agentless.testing import ScriptedServer
 
-LITE = Path(__file__).resolve().parents[2] / "shared" / "data" / "swebench" / "lite_dev.jsonl"
+LITE = DEV_DIR / "lite_dev.jsonl"
 INSTANCE = "marshmallow-code__marshmallow-1359"
 FIELDS = "src/marshmallow/fields.py"
 

@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from swebench_rows import DEV_DIR
 
 from agentless.errors import TaskError
 from agentless.tasks import load_tasks, local_task, select_instances
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "swebench"
+SHARED = DEV_DIR
 LITE = SHARED / "lite_dev.jsonl"
 
 

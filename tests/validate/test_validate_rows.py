@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from swebench_rows import DEV_DIR
 
 from agentless.repo import Workspace
 from agentless.tasks import Task, load_tasks
@@ -17,7 +18,7 @@ from agentless.validate._evaluate import task_setup
 from agentless.validate._recipes import REGISTRY, registered_recipe, repo_name
 from tests.gitrepos import make_repo
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "swebench"
+SHARED = DEV_DIR
 DATASETS = [SHARED / f"{name}.jsonl" for name in ("verified_dev", "lite_dev", "full_dev")]
 
 SCRIPT = """#!/bin/bash

@@ -14,12 +14,13 @@ import os
 from pathlib import Path
 
 import pytest
+from swebench_rows import DEV_DIR
 
 from agentless.config import Config, load_config
 from agentless.runner import run_evaluation
 from agentless.tasks import load_tasks
 
-LITE = Path(__file__).resolve().parents[3] / "shared" / "data" / "swebench" / "lite_dev.jsonl"
+LITE = DEV_DIR / "lite_dev.jsonl"
 
 # Instances that cannot pass here, and why (see README, "Validation and evaluation").
 CANNOT_PASS = {
