@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -173,6 +174,28 @@ def kill_tree(proc: subprocess.Popen[Any]) -> None:
     for pid in stray:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
+    _wait_until_dead(stray)
+
+
+def _wait_until_dead(pids: Sequence[int], within: float = 5.0) -> None:
+    """Return once every one of ``pids`` has died (or after ``within`` seconds): SIGKILL is
+    delivered asynchronously, and on a loaded machine a killed test (one leading a PID
+    namespace, above all) still ran for a moment after agentless had exited."""
+    deadline = time.monotonic() + within
+    alive = list(pids)
+    while alive and time.monotonic() < deadline:
+        alive = [pid for pid in alive if _running(pid)]
+        if alive:
+            time.sleep(0.01)
+
+
+def _running(pid: int) -> bool:
+    """``pid`` exists and is not a zombie (dead, waiting to be reaped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 def run_captured(
