@@ -8,21 +8,21 @@ leave (passing, failing, crashed, unreliable exit code, timed out), and, when
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import os
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-swebench = pytest.importorskip("swebench", reason="swebench 5.0.2 (the dev extra) is not installed")
+if importlib.util.find_spec("swebench") is None:
+    pytest.skip("swebench 5.0.2 (the dev extra) is not installed", allow_module_level=True)
 
-from swebench import types as swebench_types  # noqa: E402
-from swebench.harness.grading import get_eval_report, get_logs_eval  # noqa: E402
-from swebench.harness.log_parsers import PARSER_REGISTRY  # noqa: E402
-
-from agentless.tasks import Task, load_tasks  # noqa: E402
-from agentless.validate import (  # noqa: E402  # noqa: E402  # noqa: E402
+from agentless.tasks import Task, load_tasks
+from agentless.validate import (
     InstanceResult,
     Predictions,
     TestCommand,
@@ -34,22 +34,41 @@ from agentless.validate import (  # noqa: E402  # noqa: E402  # noqa: E402
 )
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "validate"
+# swebench's names for the Python repositories' parsers (a test below checks it has each).
 PYTHON_PARSERS = sorted(
-    name
-    for name in PARSER_REGISTRY
-    if name.removeprefix("parse_log_")
-    in {
+    f"parse_log_{name}"
+    for name in (
         "pytest", "pytest_options", "pytest_v2", "django", "sympy", "seaborn", "matplotlib",
         "astroid", "flask", "marshmallow", "pvlib", "pyvista", "sqlfluff", "xarray", "pydicom",
         "requests", "pylint", "astropy", "scikit", "sphinx",
-    }
+    )
 )  # fmt: skip
 
 
-def _spec(
-    parser: str, f2p: list[str], p2p: list[str], iid: str = "o__r-1"
-) -> swebench_types.TestSpec:
-    return swebench_types.TestSpec(
+@functools.cache
+def sb() -> SimpleNamespace:
+    """swebench's functions, imported on first use: its package imports the Docker, Modal and
+    datasets clients (4 s), which would be paid at collection by every xdist worker."""
+    from swebench import types
+    from swebench.harness.grading import get_eval_report, get_logs_eval
+    from swebench.harness.log_parsers import PARSER_REGISTRY
+    from swebench.harness.reporting import make_run_report
+
+    return SimpleNamespace(
+        TestSpec=types.TestSpec,
+        get_eval_report=get_eval_report,
+        get_logs_eval=get_logs_eval,
+        PARSER_REGISTRY=PARSER_REGISTRY,
+        make_run_report=make_run_report,
+    )
+
+
+def test_swebench_has_every_python_parser_we_compare() -> None:
+    assert set(PYTHON_PARSERS) <= set(sb().PARSER_REGISTRY)
+
+
+def _spec(parser: str, f2p: list[str], p2p: list[str], iid: str = "o__r-1") -> Any:
+    return sb().TestSpec(
         instance_id=iid,
         image="",
         eval_script_list=[],
@@ -84,7 +103,7 @@ def _marked_logs() -> dict[str, str]:
 
 @pytest.mark.parametrize("parser", PYTHON_PARSERS)
 def test_parsers_give_swebench_status_maps_on_every_fixture(parser: str) -> None:
-    theirs = PARSER_REGISTRY[parser]
+    theirs = sb().PARSER_REGISTRY[parser]
     ours = get_parser(parser)
     for name, output in _fixture_outputs().items():
         spec = _spec(parser, [], [])
@@ -103,11 +122,9 @@ def _lists(statuses: dict[str, str]) -> tuple[list[str], list[str]]:
     return f2p, p2p
 
 
-def _their_report(
-    spec: swebench_types.TestSpec, patch: str | None, log_path: Path
-) -> dict[str, Any]:
+def _their_report(spec: Any, patch: str | None, log_path: Path) -> dict[str, Any]:
     prediction = {"instance_id": spec.instance_id, "model_patch": patch, "model_name_or_path": "m"}
-    return get_eval_report(spec, prediction, str(log_path), include_tests_status=True)
+    return sb().get_eval_report(spec, prediction, str(log_path), include_tests_status=True)
 
 
 @pytest.mark.parametrize("parser", ["parse_log_pytest", "parse_log_pytest_v2", "parse_log_django",
@@ -122,7 +139,7 @@ def test_verdicts_and_reports_equal_swebench_on_every_log_shape(
             spec = _spec(parser, *lists)
             path = tmp_path / "test_output.txt"
             path.write_text(log, encoding="utf-8")
-            their_map, found = get_logs_eval(spec, str(path))
+            their_map, found = sb().get_logs_eval(spec, str(path))
             grade = grade_log(log, parser, *lists)
             assert grade.graded == found, f"{name}: {grade.problem}"
             if found:
@@ -172,7 +189,6 @@ def test_every_stored_log_gets_swebench_report() -> None:
 def test_every_stored_run_summary_equals_make_run_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from swebench.harness.reporting import make_run_report
 
     rows = _rows()
     monkeypatch.chdir(tmp_path)
@@ -187,7 +203,7 @@ def test_every_stored_run_summary_equals_make_run_report(
             for name in ("report.json", "test_output.txt", "run_instance.log"):
                 if (run / iid / name).is_file():
                     (target / name).write_bytes((run / iid / name).read_bytes())
-        written = make_run_report(predictions, dataset, f"r{number}", None, str(tmp_path))
+        written = sb().make_run_report(predictions, dataset, f"r{number}", None, str(tmp_path))
         theirs = json.loads(Path(written).read_text())
         shared = {key: theirs[key] for key in theirs}
         assert {key: ours[key] for key in shared} == shared, run
@@ -219,7 +235,6 @@ def _predictions_and_dataset(
 def test_summary_fields_equal_make_run_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from swebench.harness.reporting import make_run_report
 
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "out"
@@ -262,6 +277,8 @@ def test_summary_fields_equal_make_run_report(
         for iid, patch in patches.items()
     }
     dataset = [{"instance_id": task.instance_id} for task in tasks]
-    theirs = json.loads(Path(make_run_report(predictions, dataset, "r", None, ".")).read_text())
+    theirs = json.loads(
+        Path(sb().make_run_report(predictions, dataset, "r", None, ".")).read_text()
+    )
     assert {key: ours[key] for key in theirs} == theirs
     assert ours["environment_failure_ids"] == ["a-6"] and ours["unknown_ids"] == ["zz-unknown"]
