@@ -110,6 +110,8 @@ def _apply_edit(tree: _Tree, edit: Edit) -> EditFailure | None:
         return _fail(edit.path, "malformed", f"{edit.error} {copied}".strip())
     fuzzy = not (edit.kind == "delete" or (edit.kind == "hunk" and edit.creates))
     found = resolve(edit.path, tree.paths, creates=edit.creates, fuzzy=fuzzy, alt=edit.raw_path)
+    if edit.kind == "whole" and found.meant and _rewrites(tree.doc(found.meant).text(), edit):
+        return _whole(tree, edit, found.meant, exists=True)
     if found.reason:
         return _fail(edit.path, found.reason, f"{edit.label}: {found.message}")
     path = found.path
@@ -233,6 +235,15 @@ def _whole(tree: _Tree, edit: Edit, path: str, exists: bool) -> EditFailure | No
         doc.replace(len(doc.lines), len(doc.lines), [], final_newline=old.final_newline)
     tree.write(path, doc)
     return None
+
+
+def _rewrites(old: str, edit: Edit) -> bool:
+    """Whether a whole file is a new version of ``old``: it defines every name ``old`` defines
+    (a model's ``__bottle_song__.py`` for ``bottle_song.py``, in markdown bold, kept even after
+    feedback by Qwen2.5-Coder-1.5B; a real new ``__main__.py`` beside ``main.py`` does not
+    define what ``main.py`` does)."""
+    names = defined_names(old)
+    return bool(names) and names <= defined_names("\n".join(edit.after))
 
 
 def _incomplete(old: Doc, edit: Edit, path: str) -> EditFailure | None:

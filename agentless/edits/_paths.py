@@ -8,7 +8,9 @@ file. A path that is not a file is looked up by unique
 suffix, then (for edits of existing text only) by unique basename, reading a basename in
 markdown bold around its stem (``__acronym__.py``) as the name it shows (``acronym.py``); a
 path that still matches nothing is a new file only for edits that create files, and never one
-whose plain reading is a file (a new ``__acronym__.py`` beside ``acronym.py`` is refused).
+whose plain reading is a file (a new ``__acronym__.py`` beside ``acronym.py`` is refused, with
+that file as ``Resolved.meant``: the caller may read the edit as that file's when its content
+shows it is, as ``apply_reply`` does for a whole file that keeps every name the file defines).
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ EXAMPLE_FOLDER = "__format_example__"
 
 @dataclass(frozen=True)
 class Resolved:
-    """A resolved path (``path``), or why it could not be resolved (``reason``, ``message``)."""
+    """A resolved path (``path``), or why it could not be resolved (``reason``, ``message``);
+    ``meant``: the file a refused markdown-bold name reads as."""
 
     path: str = ""
     reason: Literal["", "bad_path", "no_file", "ambiguous_path"] = ""
     message: str = ""
     exists: bool = False
+    meant: str = ""
 
 
 def normalize(raw: str) -> tuple[str, str]:
@@ -92,6 +96,7 @@ def resolve(
                 reason="ambiguous_path",
                 message=f"The path {path} is not a file, but {plain} is ({path} in markdown "
                 f"bold): write the path as plain text, {plain}.",
+                meant=plain,
             )
         return Resolved(path=path, exists=False)
     return Resolved(reason="no_file", message=_no_file_message(path, files))

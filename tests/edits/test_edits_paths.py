@@ -77,6 +77,43 @@ def test_a_stem_in_markdown_bold_names_the_file_for_edits_of_existing_text() -> 
     assert created.path == "__other__.py" and not created.exists
 
 
+# Qwen2.5-Coder-1.5B's whole-file reply to the polyglot benchmark's bottle-song, each of 8
+# times (the feedback on the markdown bold did not change the name).
+BOLD_WHOLE_FILE = (
+    "__bottle_song__.py\n```python\ndef recite(start, take=1):\n    verses = []\n"
+    "    for i in range(start, start - take, -1):\n        if i == 1:\n"
+    '            verses.append(f"{i} green bottle hanging on the wall.")\n        else:\n'
+    '            verses.append(f"{i} green bottles hanging on the wall,")\n'
+    '        verses.append("And if one green bottle should accidentally fall,")\n'
+    '        verses.append(f"There\'ll be {i - 1} green bottles hanging on the wall.")\n'
+    '    return "\\n".join(verses)\n```'
+)
+
+
+def test_a_whole_file_in_markdown_bold_that_rewrites_its_file_replaces_it() -> None:
+    stub = "def recite(start, take=1):\n    pass\n"
+    result = apply_reply(BOLD_WHOLE_FILE, {"bottle_song.py": stub}, "whole")
+    assert result.ok, result.failed
+    assert result.files["bottle_song.py"].startswith("def recite(start, take=1):\n    verses")
+    assert result.files["bottle_song.py"].endswith('return "\\n".join(verses)\n')
+    # What the file defines must all be there: else it may be a new file beside it.
+    other = {"bottle_song.py": stub + "\n\ndef verse(n):\n    return str(n)\n"}
+    refused = apply_reply(BOLD_WHOLE_FILE, other, "whole")
+    assert not refused.ok and refused.failed[0].reason == "ambiguous_path"
+    assert not refused.files
+
+
+def test_a_new_dunder_module_beside_its_plain_twin_stays_refused() -> None:
+    files = {"main.py": "def main():\n    print('hi')\n"}
+    reply = "__main__.py\n```python\nfrom main import main\n\nmain()\n```"
+    result = apply_reply(reply, files, "whole")
+    assert not result.ok and result.failed[0].reason == "ambiguous_path"
+    assert "main.py" in result.failed[0].feedback
+    assert apply_reply(reply, {"app.py": "x = 1\n"}, "whole").files == {
+        "__main__.py": "from main import main\n\nmain()\n"
+    }
+
+
 def test_alt_spelling_tried_exactly() -> None:
     files = ["a/b.py"]
     assert resolve("b.py", files, creates=False, fuzzy=False, alt="a/b.py").path == "a/b.py"
