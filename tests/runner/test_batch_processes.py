@@ -133,15 +133,21 @@ def test_a_second_process_into_the_same_run_directory_refuses(tmp_path: Path) ->
     assert len(bodies) == 3 * CALLS_PER_TASK
 
 
-def slow_test_command(marker: Path) -> str:
-    """A test command that hangs for two minutes while ``marker`` exists."""
-    return f'python -c "import os, time; time.sleep(120 if os.path.exists({str(marker)!r}) else 0)"'
+def slow_test_program(folder: Path) -> tuple[Path, Path]:
+    """A test program that hangs for two minutes while its marker exists, and the marker. The
+    sandbox shows the program's installation (``folder``) read-only; a marker anywhere else
+    under /tmp would be behind the sandbox's private /tmp, and the tests would never hang."""
+    program, marker = folder / "bin" / "slow-tests", folder / "hang"
+    program.parent.mkdir(parents=True)
+    program.write_text(f"#!/bin/sh\nif [ -e {marker} ]; then sleep 120; fi\n")
+    program.chmod(0o755)
+    marker.write_text("")
+    return program, marker
 
 
 def test_sigterm_stops_tests_and_releases_worktrees(tmp_path: Path) -> None:
-    marker = tmp_path / "slow"
-    marker.write_text("")
-    dataset, _ = make_dataset(tmp_path / "tasks", 2, test_cmd=slow_test_command(marker))
+    program, marker = slow_test_program(tmp_path / "slow")
+    dataset, _ = make_dataset(tmp_path / "tasks", 2, test_cmd=str(program))
     with ScriptedServer() as srv:
         script_server(srv)
         argv = batch_argv(srv, tmp_path, dataset, "--workers", "2")
@@ -162,6 +168,7 @@ def test_sigterm_stops_tests_and_releases_worktrees(tmp_path: Path) -> None:
 
         wait_until(validating)
         time.sleep(0.5)
+        assert first.poll() is None, "the tests did not hang"
         started = time.monotonic()
         first.send_signal(signal.SIGTERM)
         _, err = first.communicate(timeout=60)
@@ -171,7 +178,7 @@ def test_sigterm_stops_tests_and_releases_worktrees(tmp_path: Path) -> None:
         leftovers = [p for p in (tmp_path / "cache" / "worktrees").glob("*/*")]
         assert leftovers == []
         sleeping = subprocess.run(
-            ["pgrep", "-f", str(marker)], capture_output=True, text=True
+            ["pgrep", "-f", str(program)], capture_output=True, text=True
         ).stdout.split()
         assert sleeping == []
         assert set(task_states(tmp_path / "run").values()) == {"interrupted"}
