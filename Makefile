@@ -28,17 +28,20 @@ $(BIN)/python:
 # Python compiles what is imported on first use.
 PIP_INSTALL := $(BIN)/python -m pip install -q --no-compile
 
-# pip is upgraded first: the pip of an older Python's venv cannot install a pyproject.toml
-# project in editable mode.
+# The pip of an older Python's venv (before 22) cannot install a pyproject.toml project in
+# editable mode: it is upgraded first.
+NEW_PIP := $(BIN)/python -c 'import pip, sys; sys.exit(int(pip.__version__.split(".")[0]) < 22)' \
+	|| $(PIP_INSTALL) --upgrade pip
+
 $(STAMP): $(BIN)/python pyproject.toml
-	$(PIP_INSTALL) --upgrade pip
+	@$(NEW_PIP)
 	$(PIP_INSTALL) -e '.[dev]'
 	@touch $(STAMP)
 
 # One install for both extras when neither is there yet (a fresh clone's `make test`).
 $(LOCAL_STAMP): $(BIN)/python pyproject.toml
 	@echo "installing the local extra (llama-cpp-python): the first time it is built from source, about 5-15 min on 2 cores"
-	$(PIP_INSTALL) --upgrade pip
+	@$(NEW_PIP)
 	$(LLAMA_BUILD) $(PIP_INSTALL) -e '.[dev,local]'
 	@touch $(STAMP) $(LOCAL_STAMP)
 
@@ -48,9 +51,14 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # The real-server tests need llama.cpp's server and the small test model (from the registry).
-test: $(LOCAL_STAMP) lint
+# Lint and types are checked beside the tests (which leave a core idle a third of the time);
+# their report follows the tests', and either failing fails the target.
+test: $(LOCAL_STAMP)
 	$(BIN)/agentless serve-local --model $(TEST_MODEL) --download-only
-	$(BIN)/pytest -q -n 4 --dist loadfile
+	@$(MAKE) --no-print-directory lint > $(VENV)/lint.log 2>&1 & lint=$$!; \
+	$(BIN)/pytest -q -n 4 --dist loadfile; tests=$$?; \
+	wait $$lint; linted=$$?; echo "--- make lint"; cat $(VENV)/lint.log; \
+	[ $$linted = 0 ] || echo "make lint failed"; [ $$tests = 0 ] && [ $$linted = 0 ]
 
 # Tests that need more than Python: a local Ray instance (the `ray` extra) and headless
 # Chromium (Debian's package, installed here when we are root with apt-get; else its test

@@ -53,3 +53,28 @@ def scripted_config(tmp_path: Path) -> Callable[..., Config]:
         return load_config(Path("/dev/null"), env={}, overrides=_merged(base, sections))
 
     return make
+
+
+#: The slowest test files (20-50 s each on 2 cores), started first: xdist hands out whole files
+#: (``--dist loadfile``) in collection order, and one of these handed out last runs on alone
+#: while the other workers have finished. Heaviest first; the rest keep pytest's order.
+SLOWEST_FIRST = (
+    "model/test_local_server.py",
+    "exercises/test_exercises_runs.py",
+    "test_pipeline.py",
+    "runner/test_batch_processes.py",
+    "runner/test_batch.py",
+    "validate/test_validate_check.py",
+    "exercises/test_exercises.py",
+    "validate/test_validate_layers.py",
+    "validate/test_validate_validators.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    missing = [name for name in SLOWEST_FIRST if not (here / name).is_file()]
+    if missing:
+        raise pytest.UsageError(f"tests/conftest.py SLOWEST_FIRST names no file: {missing}")
+    rank = {here / name: place for place, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path, len(rank)))
