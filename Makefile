@@ -56,7 +56,7 @@ lint: $(STAMP)
 test: $(LOCAL_STAMP)
 	$(BIN)/agentless serve-local --model $(TEST_MODEL) --download-only
 	@$(MAKE) --no-print-directory lint > $(VENV)/lint.log 2>&1 & lint=$$!; \
-	$(BIN)/pytest -q -n 4 --dist loadfile; tests=$$?; \
+	$(BIN)/pytest -q -n 4 --dist loadfile --no-loadscope-reorder; tests=$$?; \
 	wait $$lint; linted=$$?; echo "--- make lint"; cat $(VENV)/lint.log; \
 	[ $$linted = 0 ] || echo "make lint failed"; [ $$tests = 0 ] && [ $$linted = 0 ]
 
