@@ -45,20 +45,21 @@ $(LOCAL_STAMP): $(BIN)/python pyproject.toml
 	$(LLAMA_BUILD) $(PIP_INSTALL) -e '.[dev,local]'
 	@touch $(STAMP) $(LOCAL_STAMP)
 
+LINTED := agentless tests benchmarks examples/demo.py
+LINT := $(BIN)/ruff check $(LINTED) && $(BIN)/ruff format --check $(LINTED) && $(BIN)/mypy
+
 lint: $(STAMP)
-	$(BIN)/ruff check agentless tests benchmarks examples/demo.py
-	$(BIN)/ruff format --check agentless tests benchmarks examples/demo.py
-	$(BIN)/mypy
+	$(LINT)
 
 # The real-server tests need llama.cpp's server and the small test model (from the registry).
 # Lint and types are checked beside the tests (which leave a core idle a third of the time);
 # their report follows the tests', and either failing fails the target.
 test: $(LOCAL_STAMP)
 	$(BIN)/agentless serve-local --model $(TEST_MODEL) --download-only
-	@$(MAKE) --no-print-directory lint > $(VENV)/lint.log 2>&1 & lint=$$!; \
+	@( $(LINT) ) > $(VENV)/lint.log 2>&1 & lint=$$!; \
 	$(BIN)/pytest -q -n 4 --dist loadfile --no-loadscope-reorder; tests=$$?; \
-	wait $$lint; linted=$$?; echo "--- make lint"; cat $(VENV)/lint.log; \
-	[ $$linted = 0 ] || echo "make lint failed"; [ $$tests = 0 ] && [ $$linted = 0 ]
+	wait $$lint; linted=$$?; echo "--- ruff, mypy"; cat $(VENV)/lint.log; \
+	[ $$linted = 0 ] || echo "lint or types failed (make lint)"; [ $$tests = 0 ] && [ $$linted = 0 ]
 
 # Tests that need more than Python: a local Ray instance (the `ray` extra) and headless
 # Chromium (Debian's package, installed here when we are root with apt-get; else its test
