@@ -48,7 +48,7 @@ class Stopped(KeyboardInterrupt):
 
 
 _live: set[subprocess.Popen[Any]] = set()
-_live_lock = threading.Lock()
+_live_lock = threading.RLock()  # reentrant: the signal handler may come while its thread holds it
 _stopping = threading.Event()
 
 
@@ -138,6 +138,9 @@ def process_group(
     with _live_lock:
         _live.add(proc)
     try:
+        # A stop that came while it started (after the check above) did not see it: ``stop_all``
+        # flags the stop before it reads the live set, so one of the two always kills it.
+        check_not_stopping()
         yield proc
     finally:
         kill_tree(proc)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import random
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -38,3 +42,44 @@ def test_every_process_of_a_killed_tree_is_dead_when_kill_tree_returns() -> None
         procs.kill_tree(proc)
         states = {pid: _state(pid) for pid in tree}
     assert all(state in ("gone", "Z", "X") for state in states.values()), states
+
+
+def _with_token(token: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if token.encode() in entry.read_bytes():
+                found.append(int(entry.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_processes_started_while_a_stop_comes_do_not_outlive_it() -> None:
+    # Eight threads start a long command each while the stop comes: before the fix, a process
+    # whose start overlapped stop_all survived it in most rounds.
+    token = f"stop-race-{time.time_ns()}"
+    argv = [sys.executable, "-c", "import time; time.sleep(60)", token]
+
+    def worker() -> None:
+        with contextlib.suppress(procs.Stopped), procs.process_group(argv, cwd=None, env={}) as p:
+            p.wait()
+
+    survivors = []
+    try:
+        for _ in range(5):
+            procs.clear_stop()
+            threads = [threading.Thread(target=worker, daemon=True) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            time.sleep(random.uniform(0, 0.01))
+            procs.stop_all()
+            time.sleep(0.2)
+            survivors += _with_token(token)
+            for pid in _with_token(token):
+                os.kill(pid, signal.SIGKILL)
+            for thread in threads:
+                thread.join(10)
+    finally:
+        procs.clear_stop()
+    assert survivors == []
