@@ -194,15 +194,16 @@ def test_the_pipeline_runs_end_to_end_on_the_example(server: LocalEndpoint, tmp_
         env={},
         profile="local",
         overrides={
-            # Short replies keep this under a minute on a busy machine: SmolLM2 often writes
-            # until the limit.
+            # Short replies and no reflection keep this near 15 s of one core: SmolLM2 often
+            # writes until the limit, and a reflection resends the whole prompt (the scripted
+            # server's tests cover reflections).
             "model": {
                 "name": server.model,
                 "base_url": server.base_url,
                 "context_window": CTX,
-                "max_tokens": 128,
+                "max_tokens": 64,
             },
-            "repair": {"samples": 2, "max_tokens": 128},
+            "repair": {"samples": 2, "max_tokens": 64, "reflections": 0},
             "localize": {"reply_tokens": 64, "max_retries": 0},
             "run": {"cache_dir": tmp_path / "cache"},
         },
