@@ -9,6 +9,7 @@ and data sit in ``fixtures/`` and ``edit_corpus/``."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,12 @@ from agentless.config import Config, load_config
 from agentless.testing import ScriptedServer
 
 DEV_SETS = ("lite_dev", "full_dev", "verified_dev")
+
+# Every `git init` and clone copies git's template (18 sample hooks and files) into the new
+# repository, and a run of the suite makes several hundred: half of the ~24,000 files it leaves
+# in pytest's temporary folder, which pytest deletes two runs later at exit (20 s or more on a
+# disk mounted with online discard). An empty template dir copies nothing; nothing here uses hooks.
+os.environ["GIT_TEMPLATE_DIR"] = ""
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ produces must parse with ``unidiff`` and pass ``git apply --check`` on the origi
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -70,14 +71,19 @@ def test_every_corpus_diff_passes_git_apply_check(tmp_path: Path) -> None:
             assert not result.files, cid
             continue
         assert len(unidiff.PatchSet(result.diff)) == len(result.files), cid
-        repo = tmp_path / cid
-        repo.mkdir()
-        subprocess.run(["git", "init", "-q", str(repo)], check=True)
-        _write(repo, files)
+        # Outside a repository `git apply` checks the patch against the working tree, as it
+        # does inside one without --index (a ceiling keeps git from finding a repo above).
+        folder = tmp_path / cid
+        folder.mkdir()
+        _write(folder, files)
         patch = tmp_path / f"{cid}.patch"
         patch.write_bytes(result.diff.encode("utf-8"))
         done = subprocess.run(
-            ["git", "apply", "--check", str(patch)], cwd=repo, capture_output=True, text=True
+            ["git", "apply", "--check", str(patch)],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path)},
         )
         assert done.returncode == 0, f"{cid}: {done.stderr}"
         checked += 1
