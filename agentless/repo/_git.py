@@ -125,11 +125,12 @@ def open_repo(
     git = gitpython()
     label = what or f"git in {path}"
     try:
-        # Found from a subfolder too, as git itself finds it.
-        repo = git.Repo(path, search_parent_directories=True)
+        # Only a repository at ``path`` itself, never one found in a parent folder: a folder
+        # that lost its ``.git`` inside someone's repository would have that repository reset
+        # and cleaned (its untracked and ignored files deleted) by our callers.
+        repo = git.Repo(path)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        # git's own words, which users have seen from us before.
-        message = "fatal: not a git repository (or any of the parent directories): .git"
+        message = f"fatal: not a git repository (at its top folder): {path}"
         raise (raise_as or _failed(label))(message) from None
     if not repo.bare and Path(repo.git_dir).resolve() == Path(path).resolve():
         # The folder is a repository itself, so bare: GitPython missed its core.bare.

@@ -351,6 +351,27 @@ def test_a_callers_git_variables_do_not_redirect_the_workspace(tmp_path, source,
     assert len(git(other, "worktree", "list").splitlines()) == 1
 
 
+def test_a_folder_inside_another_repository_is_never_reset_through_it(tmp_path, source):
+    # A worktree that lost its .git, inside a user's own repository (a clone under their
+    # project, a temporary folder in their checkout): resetting and cleaning it must not
+    # reach the outer repository and delete its untracked and ignored files.
+    outer = tmp_path / "outer"
+    make_repo(outer, {"tracked.py": "x = 1\n", ".gitignore": ".venv/\n"})
+    write_files(outer, {".venv/keep.txt": "ignored\n", "notes.txt": "untracked\n"})
+    (outer / "tracked.py").write_text("x = 2\n")
+    inner = outer / "work" / "tree"
+    write_files(inner, {"a.py": "a = 1\n"})
+    ws = make_ws(tmp_path)
+    with pytest.raises(RepoError, match="not a git repository"):
+        ws.reset(inner)
+    with pytest.raises(RepoError, match="not a git repository"):
+        ws.is_dirty(inner)
+    assert (outer / ".venv" / "keep.txt").is_file()
+    assert (outer / "notes.txt").is_file()
+    assert (outer / "tracked.py").read_text() == "x = 2\n"
+    assert (inner / "a.py").is_file()
+
+
 def test_git_failures_leave_as_repo_errors_naming_the_step(tmp_path, source):
     repo, _ = source
     ws = make_ws(tmp_path)
