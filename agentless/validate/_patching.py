@@ -57,6 +57,9 @@ def _git_apply(argv: tuple[str, ...], path: str, cwd: Path) -> tuple[bool, str]:
         with_exceptions=False,
         stdout_as_string=False,
         kill_after_timeout=120,
+        # A plain folder inside some repository: git would apply the patch relative to that
+        # repository's top and skip, successfully, every file outside the folder.
+        env={"GIT_CEILING_DIRECTORIES": str(cwd.resolve().parent)},
     )
     text = out.decode("utf-8", "replace") + (err or "")
     return status == 0, text.strip()
