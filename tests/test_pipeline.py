@@ -7,6 +7,7 @@ reproduction script, and repairs that are malformed, wrong, or right in differen
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -144,7 +145,11 @@ def test_pipeline_chooses_a_patch_that_makes_the_tests_pass(repo: Path, tmp_path
         del record["verdict"]
     assert TaskResult.from_dict(written) == result
     # The chosen patch really makes the repository's own tests pass.
-    subprocess.run(["git", "apply", "-"], input=result.patch, text=True, cwd=repo, check=True)
+    # The example is a plain folder: git must not take it for a subfolder of a repo above.
+    ceiling = {**os.environ, "GIT_CEILING_DIRECTORIES": str(repo.parent)}
+    subprocess.run(
+        ["git", "apply", "-"], input=result.patch, text=True, cwd=repo, check=True, env=ceiling
+    )
     tests = subprocess.run(
         ["unshare", "-n", "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
         cwd=repo,

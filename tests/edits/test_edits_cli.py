@@ -120,7 +120,9 @@ def test_symlinks_are_not_followed(tmp_path: Path) -> None:
     assert code == 1 and (outside / "secret.py").read_text() == "s = 1\n"
 
 
-def test_tree_without_git(tmp_path: Path) -> None:
+def test_tree_without_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Inside some repository (the suite run from a checkout) git would list the folder.
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
     root = tmp_path / "plain"
     (root / "pkg").mkdir(parents=True)
     (root / "pkg" / "m.py").write_text("a = 1\n")
