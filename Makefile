@@ -51,13 +51,21 @@ LINT := $(BIN)/ruff check $(LINTED) && $(BIN)/ruff format --check $(LINTED) && $
 lint: $(STAMP)
 	$(LINT)
 
+# The tests' temporary folders (16,000 files a run) go in the checkout, the last run's kept for
+# a look and deleted in the background while the next runs: pytest's own default keeps three
+# runs in /tmp and deletes the oldest when it exits (20-50 s on a disk mounted with discard).
+TEST_TMP := $(VENV)/test-tmp
+FRESH_TMP = rm -rf $(TEST_TMP)/$(1).old; [ ! -d $(TEST_TMP)/$(1) ] || mv $(TEST_TMP)/$(1) $(TEST_TMP)/$(1).old; \
+	( rm -rf $(TEST_TMP)/$(1).old & ); mkdir -p $(TEST_TMP)
+
 # The real-server tests need llama.cpp's server and the small test model (from the registry).
 # Lint and types are checked beside the tests (which leave a core idle a third of the time);
 # their report follows the tests', and either failing fails the target.
 test: $(LOCAL_STAMP)
 	$(BIN)/agentless serve-local --model $(TEST_MODEL) --download-only
+	@$(call FRESH_TMP,test)
 	@( $(LINT) ) > $(VENV)/lint.log 2>&1 & lint=$$!; \
-	$(BIN)/pytest -q -n 4 --dist loadfile --no-loadscope-reorder; tests=$$?; \
+	$(BIN)/pytest -q -n 4 --dist loadfile --no-loadscope-reorder --basetemp=$(TEST_TMP)/test; tests=$$?; \
 	wait $$lint; linted=$$?; echo "--- ruff, mypy"; cat $(VENV)/lint.log; \
 	[ $$linted = 0 ] || echo "lint or types failed (make lint)"; [ $$tests = 0 ] && [ $$linted = 0 ]
 
@@ -75,10 +83,12 @@ test-ci: $(CI_STAMP)
 			echo "installing chromium (Debian) for the report screenshot test"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else echo "note: chromium is missing and cannot be installed here; its test will skip"; fi; }
-	$(BIN)/pytest -q -m ci
+	@$(call FRESH_TMP,ci)
+	$(BIN)/pytest -q -m ci --basetemp=$(TEST_TMP)/ci
 
 test-slow: $(STAMP)
-	$(BIN)/pytest -q -m slow
+	@$(call FRESH_TMP,slow)
+	$(BIN)/pytest -q -m slow --basetemp=$(TEST_TMP)/slow
 
 # The pipeline on the bundled example. With AGENTLESS_MODEL and OPENAI_BASE_URL set it uses that
 # endpoint; otherwise it serves the embedded model (built and fetched on first use).
