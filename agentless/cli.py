@@ -968,7 +968,8 @@ def _print_summary(result: TaskResult, run_dir: Path, task_dir: Path) -> None:
             f"{'unknown' if spent.cost is None else f'${spent.cost:.4f}'}"
         )
     click.echo(f"tokens    : {_token_line(usage, result.cached_replies, cost)}")
-    click.echo(f"time      : {sum(result.timings.values()):.1f} s ({result.timings})")
+    stages = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.timings.items())
+    click.echo(f"time      : {sum(result.timings.values()):.1f} s ({stages})")
     click.echo(f"run dir   : {run_dir}")
     click.echo(f"files     : {task_dir} (result.json, patch.diff, trajectory.json)")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -208,6 +209,9 @@ def test_cli_run_prints_patch_summary_and_run_dir(repo: Path, tmp_path: Path) ->
     assert "diff --git a/textstats/core.py b/textstats/core.py" in result.output
     assert "chosen #2 with 2 vote(s)" in result.output
     assert f"run dir   : {tmp_path / 'run'}" in result.output
+    assert re.search(
+        r"^time      : [\d.]+ s \(index [\d.]+ s, localize [\d.]+ s, ", result.output, re.M
+    )
 
 
 def test_cli_dry_run_calls_no_model(repo: Path, tmp_path: Path) -> None:
