@@ -38,6 +38,22 @@ SNAPSHOT_IDENTITY = {
 }
 # Never prompt for credentials (a mistyped owner/name would hang on a login prompt).
 NO_PROMPT = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}
+
+
+def _ours() -> dict[str, str]:
+    """Variables every git command of ours runs with: no prompt, and no hooks (a user's global
+    ``core.hooksPath`` would run their post-checkout and post-commit hooks in our worktrees,
+    which may write files there); the caller's own ``GIT_CONFIG_*`` values are kept."""
+    count = os.environ.get("GIT_CONFIG_COUNT", "0")
+    n = int(count) if count.isdigit() else 0
+    return {
+        **NO_PROMPT,
+        "GIT_CONFIG_COUNT": str(n + 1),
+        f"GIT_CONFIG_KEY_{n}": "core.hooksPath",
+        f"GIT_CONFIG_VALUE_{n}": os.devnull,
+    }
+
+
 # A caller's values of these would silently redirect every command to another repository.
 _REDIRECTS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY")
 
@@ -61,7 +77,7 @@ def gitpython() -> ModuleType:
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Environment for raw git: never prompt for credentials, stable C-locale messages."""
     env = dict(os.environ)
-    env.update({**NO_PROMPT, "LC_ALL": "C"})
+    env.update({**_ours(), "LC_ALL": "C"})
     for name in _REDIRECTS:
         env.pop(name, None)
     if extra:
@@ -75,7 +91,7 @@ def pinned_env(git_dir: Path, work_tree: Path | None = None) -> dict[str, str]:
     GitPython starts every command from ``os.environ`` and cannot unset a variable, so a
     caller's ``GIT_DIR`` and friends are overridden with this repository's own values instead.
     """
-    env = dict(NO_PROMPT)
+    env = _ours()
     if any(name in os.environ for name in _REDIRECTS):
         env["GIT_DIR"] = str(git_dir)
         common = git_dir / "commondir"
@@ -171,7 +187,7 @@ def clone(
         return
     flag = option.removeprefix("--").replace("-", "_")
     with translated(what, raise_as):
-        gitpython().Repo.clone_from(location, target, env=dict(NO_PROMPT), **{flag: True}).close()
+        gitpython().Repo.clone_from(location, target, env=_ours(), **{flag: True}).close()
 
 
 def keep_bare_visible(git_dir: Path) -> None:

@@ -351,6 +351,31 @@ def test_a_callers_git_variables_do_not_redirect_the_workspace(tmp_path, source,
     assert len(git(other, "worktree", "list").splitlines()) == 1
 
 
+def test_a_users_global_hooks_never_run_in_our_repositories(tmp_path, source, monkeypatch):
+    # A global core.hooksPath (a company's or a hook manager's) applies to every repository:
+    # its hooks would run, and write files, in our mirrors and worktrees.
+    repo, (first, _) = source
+    hooks, ran = tmp_path / "hooks", tmp_path / "hooks-ran.txt"
+    hooks.mkdir()
+    for name in ("post-checkout", "post-commit", "reference-transaction", "post-index-change"):
+        (hooks / name).write_text(f"#!/bin/sh\necho {name} >> {ran}\n")
+        (hooks / name).chmod(0o755)
+    config = tmp_path / "gitconfig"
+    config.write_text(f"[core]\n\thooksPath = {hooks}\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    git(repo, "checkout", "-q", first)  # the hooks do run for git itself
+    assert ran.read_text()
+    ran.unlink()
+    folder = tmp_path / "plain"
+    write_files(folder, {"m.py": "x = 1\n"})
+    ws = make_ws(tmp_path)
+    for spec in (str(repo), str(folder)):
+        with ws.checkout(spec) as path:
+            (path / "new.py").write_text("y = 1\n")
+            ws.reset(path)
+    assert not ran.exists(), ran.read_text()
+
+
 def test_a_folder_inside_another_repository_is_never_reset_through_it(tmp_path, source):
     # A worktree that lost its .git, inside a user's own repository (a clone under their
     # project, a temporary folder in their checkout): resetting and cleaning it must not
