@@ -40,18 +40,28 @@ SNAPSHOT_IDENTITY = {
 NO_PROMPT = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}
 
 
-def _ours() -> dict[str, str]:
-    """Variables every git command of ours runs with: no prompt, and no hooks (a user's global
-    ``core.hooksPath`` would run their post-checkout and post-commit hooks in our worktrees,
-    which may write files there); the caller's own ``GIT_CONFIG_*`` values are kept."""
+# Settings of a user's own config that our commands must not follow: hooks (a global
+# ``core.hooksPath`` runs their post-checkout and post-commit hooks, which may write files, in
+# our mirrors and worktrees), commit signing (our commits are ours: signing asks for a key
+# or fails), a file-system monitor daemon started per worktree, and prefix-less diffs.
+_OVERRIDES = (
+    ("core.hooksPath", os.devnull),
+    ("commit.gpgSign", "false"),
+    ("core.fsmonitor", "false"),
+    ("diff.noprefix", "false"),  # the a/ and b/ of every diff SWE-bench reads
+)
+
+
+def our_git_vars() -> dict[str, str]:
+    """Variables every git command of ours runs with: no prompt, and ``_OVERRIDES`` as
+    ``git -c`` would set them; the caller's own ``GIT_CONFIG_*`` values are kept."""
     count = os.environ.get("GIT_CONFIG_COUNT", "0")
-    n = int(count) if count.isdigit() else 0
-    return {
-        **NO_PROMPT,
-        "GIT_CONFIG_COUNT": str(n + 1),
-        f"GIT_CONFIG_KEY_{n}": "core.hooksPath",
-        f"GIT_CONFIG_VALUE_{n}": os.devnull,
-    }
+    first = int(count) if count.isdigit() else 0
+    env = {**NO_PROMPT, "GIT_CONFIG_COUNT": str(first + len(_OVERRIDES))}
+    for n, (key, value) in enumerate(_OVERRIDES, start=first):
+        env[f"GIT_CONFIG_KEY_{n}"] = key
+        env[f"GIT_CONFIG_VALUE_{n}"] = value
+    return env
 
 
 # A caller's values of these would silently redirect every command to another repository.
@@ -77,7 +87,7 @@ def gitpython() -> ModuleType:
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Environment for raw git: never prompt for credentials, stable C-locale messages."""
     env = dict(os.environ)
-    env.update({**_ours(), "LC_ALL": "C"})
+    env.update({**our_git_vars(), "LC_ALL": "C"})
     for name in _REDIRECTS:
         env.pop(name, None)
     if extra:
@@ -91,7 +101,7 @@ def pinned_env(git_dir: Path, work_tree: Path | None = None) -> dict[str, str]:
     GitPython starts every command from ``os.environ`` and cannot unset a variable, so a
     caller's ``GIT_DIR`` and friends are overridden with this repository's own values instead.
     """
-    env = _ours()
+    env = our_git_vars()
     if any(name in os.environ for name in _REDIRECTS):
         env["GIT_DIR"] = str(git_dir)
         common = git_dir / "commondir"
@@ -187,7 +197,7 @@ def clone(
         return
     flag = option.removeprefix("--").replace("-", "_")
     with translated(what, raise_as):
-        gitpython().Repo.clone_from(location, target, env=_ours(), **{flag: True}).close()
+        gitpython().Repo.clone_from(location, target, env=our_git_vars(), **{flag: True}).close()
 
 
 def keep_bare_visible(git_dir: Path) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agentless.repo import gitpython
+from agentless.repo import gitpython, open_repo
 from agentless.testing._server import RecordedRequest, ScriptedServer
 from agentless.validate import Recipe
 
@@ -134,7 +134,8 @@ def make_repo(root: Path, n: int) -> dict[str, str]:
     (repo / "mathx" / "core.py").write_text(_CORE.format(n=n))
     (repo / "tests" / "__init__.py").write_text("")
     (repo / "tests" / "test_core.py").write_text(_TESTS)
-    with gitpython().Repo.init(repo, initial_branch="main") as git_repo:
+    gitpython().Repo.init(repo, initial_branch="main").close()
+    with open_repo(repo) as git_repo:  # our git settings: unsigned, no hooks, a/ b/ diffs
         with git_repo.config_writer() as config:
             config.set_value("user", "email", "tasks@example.invalid")
             config.set_value("user", "name", "tasks")

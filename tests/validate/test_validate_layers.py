@@ -139,10 +139,14 @@ def test_tests_see_the_build_products_of_their_own_commit(
 
 
 def test_pre_install_edits_are_committed_and_survive_the_reset(
-    tmp_path: Path, repo: dict[str, str]
+    tmp_path: Path, repo: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A recipe's pre-install edit is committed in the layer's copy (through GitPython), so the
-    reset after each task keeps it and the task's patch applies on top of it."""
+    reset after each task keeps it and the task's patch applies on top of it — also for a user
+    whose git signs every commit (the commit is ours, unsigned: no key is asked for)."""
+    config = tmp_path / "gitconfig"
+    config.write_text("[commit]\n\tgpgSign = true\n[gpg]\n\tprogram = false\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
     marker = "import pathlib, re  # pre-install"
     edit = Edit("build.py", "import pathlib, re", marker)
     recipe = dataclasses.replace(RECIPE, pre_install=(edit,))
