@@ -6,8 +6,9 @@ skeletons, BM25 retrieval); ``Element`` and ``render_skeleton`` are the skeleton
 by the parser ``parser_for`` returns (``PARSERS`` maps a file suffix to its parser).
 ``NOT_PROJECT_DIRS`` names the folders that are never the project's own code (virtualenvs,
 caches, build output); ``gitpython``, ``open_repo`` and ``clone`` are the one way the package
-drives git. Names load on first use, so that the index (numpy, bm25s) and GitPython load only
-when needed; the modules behind these names are private.
+drives git (``our_git_vars``: the settings every git command of ours runs with). Names load
+on first use, so that the index (numpy, bm25s) and GitPython load only when needed; the modules
+behind these names are private.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from agentless.repo._filetree import NOT_PROJECT_DIRS, is_test_file
-    from agentless.repo._git import clone, gitpython, open_repo
+    from agentless.repo._git import clone, gitpython, open_repo, our_git_vars
     from agentless.repo._index import (
         IndexOptions,
         RepoIndex,
@@ -66,6 +67,7 @@ _EXPORTS = {
     "load_index": ("agentless.repo._index", "load_index"),
     "missing_paths": ("agentless.repo._workspace", "missing_paths"),
     "open_repo": ("agentless.repo._git", "open_repo"),
+    "our_git_vars": ("agentless.repo._git", "our_git_vars"),
     "parser_for": ("agentless.repo._skeleton", "parser_for"),
     "render_skeleton": ("agentless.repo._skeleton", "render_skeleton"),
     "render_tree": ("agentless.repo._index", "render_tree"),
@@ -95,6 +97,7 @@ __all__ = [
     "load_index",
     "missing_paths",
     "open_repo",
+    "our_git_vars",
     "parser_for",
     "render_skeleton",
     "render_tree",

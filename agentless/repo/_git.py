@@ -43,12 +43,14 @@ NO_PROMPT = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}
 # Settings of a user's own config that our commands must not follow: hooks (a global
 # ``core.hooksPath`` runs their post-checkout and post-commit hooks, which may write files, in
 # our mirrors and worktrees), commit signing (our commits are ours: signing asks for a key
-# or fails), a file-system monitor daemon started per worktree, and prefix-less diffs.
+# or fails), a file-system monitor daemon started per worktree, prefix-less diffs and line
+# ending conversion.
 _OVERRIDES = (
     ("core.hooksPath", os.devnull),
     ("commit.gpgSign", "false"),
     ("core.fsmonitor", "false"),
     ("diff.noprefix", "false"),  # the a/ and b/ of every diff SWE-bench reads
+    ("core.autocrlf", "false"),  # the task's bytes, in checkouts and in folder snapshots
 )
 
 

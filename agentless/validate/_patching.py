@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agentless.errors import RepoError
-from agentless.repo import gitpython
+from agentless.repo import gitpython, our_git_vars
 
 GIT_APPLY = ("git", "apply", "--verbose", "--whitespace=nowarn")
 GIT_APPLY_RECOUNT = (*GIT_APPLY, "--recount")
@@ -58,8 +58,9 @@ def _git_apply(argv: tuple[str, ...], path: str, cwd: Path) -> tuple[bool, str]:
         stdout_as_string=False,
         kill_after_timeout=120,
         # A plain folder inside some repository: git would apply the patch relative to that
-        # repository's top and skip, successfully, every file outside the folder.
-        env={"GIT_CEILING_DIRECTORIES": str(cwd.resolve().parent)},
+        # repository's top and skip, successfully, every file outside the folder. The user's
+        # core.autocrlf would write the patched files with CRLF.
+        env={**our_git_vars(), "GIT_CEILING_DIRECTORIES": str(cwd.resolve().parent)},
     )
     text = out.decode("utf-8", "replace") + (err or "")
     return status == 0, text.strip()

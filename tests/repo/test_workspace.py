@@ -376,6 +376,28 @@ def test_a_users_global_hooks_never_run_in_our_repositories(tmp_path, source, mo
     assert not ran.exists(), ran.read_text()
 
 
+def test_a_users_line_ending_conversion_never_changes_our_snapshots_or_checkouts(
+    tmp_path, monkeypatch
+):
+    # core.autocrlf=true (set on Linux by mistake, or inherited from a Windows habit) turns
+    # LF into CRLF on checkout and CRLF into LF when a folder is staged: the code the model
+    # sees, the patches and the tests would all differ from the task's bytes.
+    config = tmp_path / "gitconfig"
+    config.write_text("[core]\n\tautocrlf = true\n")
+    repo = tmp_path / "src"
+    make_repo(repo, {"lf.py": "a = 1\nb = 2\n"})
+    folder = tmp_path / "plain"
+    write_files(folder, {"crlf.py": b"a = 1\r\nb = 2\r\n", "lf.py": "c = 3\n"})
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    ws = make_ws(tmp_path)
+    with ws.checkout(str(repo)) as path:
+        assert (path / "lf.py").read_bytes() == b"a = 1\nb = 2\n"
+    with ws.checkout(str(folder)) as path:
+        assert (path / "crlf.py").read_bytes() == b"a = 1\r\nb = 2\r\n"
+        assert (path / "lf.py").read_bytes() == b"c = 3\n"
+        assert not ws.is_dirty(path)
+
+
 def test_a_folder_inside_another_repository_is_never_reset_through_it(tmp_path, source):
     # A worktree that lost its .git, inside a user's own repository (a clone under their
     # project, a temporary folder in their checkout): resetting and cleaning it must not

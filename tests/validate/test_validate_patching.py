@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from gitrepos import make_repo, write_files
 
 from agentless.validate import apply_patch
@@ -37,3 +38,15 @@ def test_a_repository_of_its_own_gets_the_patch(tmp_path: Path) -> None:
     make_repo(repo, {"m.py": "x = 1\n"})
     assert apply_patch(repo, PATCH).applied
     assert (repo / "m.py").read_text() == "x = 2\n"
+
+
+def test_a_users_line_ending_conversion_does_not_reach_the_patched_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+    make_repo(repo, {"m.py": "x = 1\n"})
+    config = tmp_path / "gitconfig"
+    config.write_text("[core]\n\tautocrlf = true\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    assert apply_patch(repo, PATCH).applied
+    assert (repo / "m.py").read_bytes() == b"x = 2\n"
