@@ -172,12 +172,33 @@ def handle_errors(func: F) -> F:
         except AgentlessError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
+        except OSError as exc:
+            if exc.filename is None:
+                raise  # not about a file: a bug or a socket, worth its traceback
+            click.echo(f"error: {_file_error(exc)}", err=True)
+            sys.exit(2)
         except KeyboardInterrupt:
             # Running tests and builds were killed and worktrees removed on the way out.
             click.echo("interrupted", err=True)
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _file_error(exc: OSError) -> str:
+    """A file-system error (a folder we cannot create, a full disk) in a user's words, naming
+    the setting that moves the folder when it is the cache."""
+    from agentless.repo import default_cache_dir
+
+    where = str(exc.filename) + (f" -> {exc.filename2}" if exc.filename2 else "")
+    message = f"{exc.strerror or type(exc).__name__}: {where}"
+    cache, path = default_cache_dir(), Path(str(exc.filename))
+    if path == cache or cache in path.parents or path in cache.parents:
+        message += (
+            f" (while using the cache folder {cache}: "
+            "choose another with --cache-dir or XDG_CACHE_HOME)"
+        )
+    return message
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -47,6 +47,19 @@ def test_issue_text_and_an_existing_issue_file_are_both_taken(
     assert filed.exit_code == 0 and "come back as the lower bound" in filed.output
 
 
+def test_a_cache_folder_that_cannot_be_made_is_an_error_naming_the_setting(
+    project: Path, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    args = ["run", "--repo", str(project), "--issue", "clamp() is wrong", "--dry-run"]
+    result = CliRunner().invoke(main, args, env={**NO_MODEL, "XDG_CACHE_HOME": str(blocker)})
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert f"error: Not a directory: {blocker}" in result.output
+    assert "choose another with --cache-dir or XDG_CACHE_HOME" in result.output
+
+
 def test_run_commit_repairs_that_commit(project: Path, tmp_path: Path) -> None:
     base = subprocess.run(
         ["git", "-C", str(project), "rev-parse", "HEAD"], capture_output=True, text=True
