@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -13,6 +14,8 @@ from pydantic import ValidationError as PydanticValidationError
 from agentless.errors import TaskError
 from agentless.tasks._exercises import exercise_task, find_exercises
 from agentless.tasks._model import Task
+
+log = logging.getLogger(__name__)
 
 
 def load_tasks(path: str | Path) -> list[Task]:
@@ -86,7 +89,7 @@ def _issue_text(issue: str) -> str:
     one_line = len(issue) < 4096 and "\n" not in issue
     path = Path(issue)
     if one_line and path.is_file():
-        text = path.read_text(encoding="utf-8")
+        text = _decoded(path)
     elif one_line and _FILE_LIKE.match(issue.strip()):
         raise TaskError(
             f"issue file not found: {issue} (give an existing file, or the issue text itself "
@@ -99,20 +102,39 @@ def _issue_text(issue: str) -> str:
     return text
 
 
+def _decoded(path: Path) -> str:
+    """An issue file's text; one that is not UTF-8 (a mail export, a Windows code page) is
+    read with its undecodable bytes as U+FFFD, and said so."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        log.warning(
+            "%s is not UTF-8 (byte %d): its undecodable bytes are read as U+FFFD",
+            path,
+            exc.start,
+        )
+        return data.decode("utf-8", errors="replace")
+
+
 def _read_jsonl(path: Path) -> Iterable[dict[str, Any]]:
-    with path.open(encoding="utf-8") as fh:
+    with path.open("rb") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             try:
-                yield json.loads(line)
+                yield json.loads(line.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                raise TaskError(f"{path}:{lineno}: not UTF-8 (byte {exc.start})") from None
             except json.JSONDecodeError as exc:
                 raise TaskError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
 
 
 def _read_json(path: Path) -> list[dict[str, Any]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise TaskError(f"{path}: not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise TaskError(f"{path}: not valid JSON ({exc})") from None
     if isinstance(data, dict):

@@ -72,6 +72,13 @@ def test_bad_rows_name_the_problem(tmp_path: Path) -> None:
     with pytest.raises(TaskError, match=r"\.csv"):
         (tmp_path / "x.csv").write_text("")
         load_tasks(tmp_path / "x.csv")
+    good = '{"instance_id": "a__b-1", "repo": "a/b", "problem_statement": "p"}\n'
+    path.write_bytes(good.encode() + b'{"instance_id": "caf\xe9"}\n')
+    with pytest.raises(TaskError, match=r"d\.jsonl:2: not UTF-8 \(byte 20\)"):
+        load_tasks(path)
+    (tmp_path / "d.json").write_bytes(b'[{"instance_id": "caf\xe9"}]')
+    with pytest.raises(TaskError, match=r"d\.json: not UTF-8"):
+        load_tasks(tmp_path / "d.json")
 
 
 def test_select_instances_keeps_order_and_rejects_unknown(tmp_path: Path) -> None:
@@ -125,6 +132,16 @@ def test_local_task_reads_issue_file_or_text(tmp_path: Path) -> None:
     assert local_task(tmp_path, "inline text").problem_statement == "inline text"
     with pytest.raises(TaskError, match="empty"):
         local_task(tmp_path, "  ")
+
+
+def test_an_issue_file_that_is_not_utf8_is_read_with_replacement_and_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    issue = tmp_path / "issue.txt"
+    issue.write_bytes(b"median() is wrong for caf\xe9 lists\n")  # Latin-1
+    text = local_task(tmp_path, str(issue)).problem_statement
+    assert text == "median() is wrong for caf\ufffd lists\n"
+    assert "is not UTF-8 (byte 25)" in caplog.text
 
 
 @pytest.mark.skipif(not LITE.exists(), reason="../shared/data/swebench/lite_dev.jsonl not present")
