@@ -21,6 +21,7 @@ from typing import Any
 
 from agentless.errors import ConfigError, TaskError
 from agentless.tasks._model import Task
+from agentless.tasks._text import decoded
 
 # Where each language's solution files are recognised, by file extension.
 _EXTENSIONS = {
@@ -216,7 +217,7 @@ def _language(folder: Path, solution: tuple[str, ...]) -> str:
 def _instructions(folder: Path) -> str:
     docs = folder / ".docs"
     names = ("introduction.md", "instructions.md", "instructions.append.md")
-    parts = [(docs / n).read_text(encoding="utf-8").strip() for n in names if (docs / n).is_file()]
+    parts = [decoded(docs / n).strip() for n in names if (docs / n).is_file()]
     text = "\n\n".join(p for p in parts if p)
     if not text:
         raise TaskError(f"{folder}: no instructions in .docs/ (instructions.md)")

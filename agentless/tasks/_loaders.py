@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -14,8 +13,7 @@ from pydantic import ValidationError as PydanticValidationError
 from agentless.errors import TaskError
 from agentless.tasks._exercises import exercise_task, find_exercises
 from agentless.tasks._model import Task
-
-log = logging.getLogger(__name__)
+from agentless.tasks._text import decoded
 
 
 def load_tasks(path: str | Path) -> list[Task]:
@@ -89,7 +87,7 @@ def _issue_text(issue: str) -> str:
     one_line = len(issue) < 4096 and "\n" not in issue
     path = Path(issue)
     if one_line and path.is_file():
-        text = _decoded(path)
+        text = decoded(path)
     elif one_line and _FILE_LIKE.match(issue.strip()):
         raise TaskError(
             f"issue file not found: {issue} (give an existing file, or the issue text itself "
@@ -100,21 +98,6 @@ def _issue_text(issue: str) -> str:
     if not text.strip():
         raise TaskError("the issue text is empty: pass --issue with a file or the text itself")
     return text
-
-
-def _decoded(path: Path) -> str:
-    """An issue file's text; one that is not UTF-8 (a mail export, a Windows code page) is
-    read with its undecodable bytes as U+FFFD, and said so."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        log.warning(
-            "%s is not UTF-8 (byte %d): its undecodable bytes are read as U+FFFD",
-            path,
-            exc.start,
-        )
-        return data.decode("utf-8", errors="replace")
 
 
 def _read_jsonl(path: Path) -> Iterable[dict[str, Any]]:

@@ -111,6 +111,9 @@ def test_exercise_folder(tmp_path: Path) -> None:
     assert task.problem_statement == "Say two-fer.\n\nThen say it again."
     assert ".meta" in task.hidden
     assert load_tasks(ex) == tasks  # one exercise folder, or a folder of them
+    (ex / ".docs" / "instructions.append.md").write_bytes(b"Then say caf\xe9.")  # Latin-1
+    [task] = load_tasks(ex)
+    assert task.problem_statement == "Say two-fer.\n\nThen say caf\ufffd."
 
 
 def test_a_broken_exercise_folder_says_what_is_missing(tmp_path: Path) -> None:
