@@ -268,7 +268,30 @@ def _incomplete(old: Doc, edit: Edit, path: str) -> EditFailure | None:
             f"{edit.label} leaves code out: it holds {method}() of class {cls} at the top level, "
             "without the class. Send the complete file, every line of it.",
         )
+    left_out = _left_out(old.text(), new)
+    if left_out:
+        names = ", ".join(left_out[:6]) + (", ..." if len(left_out) > 6 else "")
+        return _fail(
+            path,
+            "partial",
+            f"{edit.label} leaves code out: it lacks {len(left_out)} of the functions and "
+            f"classes {path} defines ({names}), as if it were one part of the file. Send the "
+            "complete file, every line of it, the parts you do not change too.",
+        )
     return None
+
+
+def _left_out(old: str, new: str) -> list[str]:
+    """The definitions of ``old`` (four or more) that a whole file ``new`` lacks, when it keeps
+    fewer than a third of them and defines nothing else: a piece of the file, not the file
+    (Qwen2.5-Coder-1.5B sent the one function it fixed of a 14-function module it saw through
+    a window, as the "whole file"; writing it would delete the rest). A file of new
+    definitions is a rewrite, and taken as written."""
+    names, written = defined_names(old), defined_names(new)
+    kept = names & written
+    if len(names) < 4 or 3 * len(kept) >= len(names) or written - names:
+        return []
+    return sorted(names - kept)
 
 
 def _delete(tree: _Tree, edit: Edit, path: str) -> EditFailure | None:
