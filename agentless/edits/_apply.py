@@ -283,13 +283,13 @@ def _incomplete(old: Doc, edit: Edit, path: str) -> EditFailure | None:
 
 def _left_out(old: str, new: str) -> list[str]:
     """The definitions of ``old`` (four or more) that a whole file ``new`` lacks, when it keeps
-    fewer than a third of them and defines nothing else: a piece of the file, not the file
+    fewer than half of them and defines nothing else: a piece of the file, not the file
     (Qwen2.5-Coder-1.5B sent the one function it fixed of a 14-function module it saw through
     a window, as the "whole file"; writing it would delete the rest). A file of new
     definitions is a rewrite, and taken as written."""
     names, written = defined_names(old), defined_names(new)
     kept = names & written
-    if len(names) < 4 or 3 * len(kept) >= len(names) or written - names:
+    if len(names) < 4 or 2 * len(kept) >= len(names) or written - names:
         return []
     return sorted(names - kept)
 

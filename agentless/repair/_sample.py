@@ -242,9 +242,14 @@ def refuse_whole_files_of(
     result: EditResult, unseen: frozenset[str], files: Mapping[str, str], edit_format: str
 ) -> EditResult:
     """A whole-file reply for a file the model saw only in part would delete the rest of it
-    (a 1.5B model writes back just the function it was shown): refused, with what to send."""
-    cut = sorted(p for p, text in result.files.items() if p in unseen and result.format == "whole")
-    if not cut:
+    (a 1.5B model writes back just the function it was shown): refused, with what to send.
+    The engine's own refusals of such a file as incomplete are reworded the same way: asking
+    for the complete file is asking for lines the model never saw."""
+    if result.format != "whole":
+        return result
+    reworded = [f for f in result.failed if f.path in unseen and f.reason in ("partial", "lazy")]
+    cut = sorted(p for p in result.files if p in unseen)
+    if not cut and not reworded:
         return result
     kept = {p: t for p, t in result.files.items() if p not in cut}
     form = "a unified diff of" if edit_format == "udiff" else "SEARCH/REPLACE blocks that quote"
@@ -255,13 +260,12 @@ def refuse_whole_files_of(
             f"{path}: you were shown only part of this file, so your whole-file version "
             f"would delete the rest of it. Send the change as {form} the lines you change.",
         )
-        for path in cut
+        for path in sorted({*cut, *(f.path for f in reworded)})
     ]
+    others = [f for f in result.failed if f not in reworded]
     diff = render_diff(files, kept) if kept else ""
     applied = max(0, result.applied - len(cut))
-    return replace(
-        result, files=kept, diff=diff, applied=applied, failed=[*result.failed, *failures]
-    )
+    return replace(result, files=kept, diff=diff, applied=applied, failed=[*others, *failures])
 
 
 def _changed(before: Mapping[str, str], after: Mapping[str, str]) -> dict[str, str | None]:

@@ -176,7 +176,7 @@ def test_whole_files_that_keep_the_class_or_most_definitions_apply(new: str) -> 
     assert result.files == {"bank/account.py": new}
 
 
-def test_a_whole_file_keeping_under_a_third_of_the_definitions_is_refused() -> None:
+def test_a_whole_file_keeping_under_half_of_the_definitions_is_refused() -> None:
     # The real corpus's pieces: one function of a 14-function module the model saw through a
     # window, sent as the whole file (writing it would delete the other 13).
     reply = "bank/account.py\n```python\ndef audit(account):\n    return True\n```\n"

@@ -1,7 +1,8 @@
 """Repair's rule for whole files over the real-model corpus (tests/edit_corpus/real/): a
-whole-file reply for a file the prompt showed only in windows is refused. Over every reply,
-the rule must refuse no reply the engine applied right, and let fewer should-refuse replies
-through than the engine alone (which cannot know what the model was shown)."""
+whole-file reply for a file the prompt showed only in windows is refused, and asks for the
+change as edits of the lines shown. Over every reply, the rule must refuse no reply the engine
+applied right; every whole file it or the engine refuses for a windowed file must get that
+request (not the engine's "send the complete file": the model never saw all of it)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ LABELS = json.loads((REAL / "labels.json").read_text())
 
 
 def test_the_rule_refuses_pieces_of_windowed_files_and_nothing_right() -> None:
-    lost, newly_refused, through_engine, through_rule = [], [], 0, 0
+    lost, newly_refused, windowed, through_engine, through_rule = [], [], [], 0, 0
     for row in ROWS:
         files, label = PROJECTS[PROJECT_OF[row["request"]]], LABELS[row["id"]]
         engine = apply_reply(row["reply"], files, row["format"])
@@ -39,6 +40,11 @@ def test_the_rule_refuses_pieces_of_windowed_files_and_nothing_right() -> None:
             through_rule += ruled.ok
             if engine.ok and not ruled.ok:
                 newly_refused.append(row["id"])
+        for failure in ruled.failed:
+            if failure.path in unseen and failure.reason in ("partial", "lazy"):
+                windowed.append(row["id"])
+                assert "you were shown only part of this file" in failure.feedback, row["id"]
     assert lost == []
-    assert through_rule < through_engine
     assert all("/whole/" in row_id for row_id in newly_refused)
+    assert len(windowed) >= 5  # the dates and matrix pieces
+    assert through_rule <= through_engine
