@@ -23,9 +23,10 @@ from agentless.testing import ScriptedServer
 DEV_SETS = ("lite_dev", "full_dev", "verified_dev")
 
 # Every `git init` and clone copies git's template (18 sample hooks and files) into the new
-# repository, and a run of the suite makes several hundred: half of the ~24,000 files it leaves
-# in pytest's temporary folder, which pytest deletes two runs later at exit (20 s or more on a
-# disk mounted with online discard). An empty template dir copies nothing; nothing here uses hooks.
+# repository, and a run of the suite makes several hundred: half of the ~24,000 files it left
+# in the temporary folders, which have to be deleted again (pytest does it at exit two runs
+# later, 20 s or more on a disk mounted with online discard; `make test` in the background).
+# An empty template dir copies nothing; nothing here uses hooks.
 os.environ["GIT_TEMPLATE_DIR"] = ""
 
 
