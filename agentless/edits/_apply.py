@@ -9,7 +9,12 @@ from agentless.edits._data import Edit, EditFailure, EditResult, FailureReason
 from agentless.edits._elision import has_elision, locate_elided
 from agentless.edits._formats import EDIT_FORMATS, check_format
 from agentless.edits._hunks import Contradiction, locate_hunk
-from agentless.edits._lazy import defined_names, is_placeholder, methods_without_class
+from agentless.edits._lazy import (
+    defined_names,
+    is_placeholder,
+    methods_without_class,
+    orphan_methods,
+)
 from agentless.edits._locate import Placement, View, fuzzy, locate
 from agentless.edits._parse import detect_format, parse_edits
 from agentless.edits._paths import from_instructions, resolve
@@ -267,6 +272,15 @@ def _incomplete(old: Doc, edit: Edit, path: str) -> EditFailure | None:
             "partial",
             f"{edit.label} leaves code out: it holds {method}() of class {cls} at the top level, "
             "without the class. Send the complete file, every line of it.",
+        )
+    orphans = orphan_methods(old.text(), new) if is_python(path) else []
+    if orphans:
+        return _fail(
+            path,
+            "partial",
+            f"{edit.label} leaves code out: it holds {orphans[0]}(), a method, at the top level "
+            f"without any class, in place of what {path} defines. Send the complete file, "
+            "every line of it.",
         )
     left_out = _left_out(old.text(), new)
     if left_out:

@@ -99,6 +99,27 @@ def methods_without_class(old: str, new: str) -> list[tuple[str, str]]:
     return lifted
 
 
+def orphan_methods(old: str, new: str) -> list[str]:
+    """The top-level functions of the Python text ``new`` that take ``self`` or ``cls`` when
+    ``new`` defines no class and keeps none of ``old``'s definitions: a method from nowhere in
+    place of the file (seen with Qwen2.5-Coder-1.5B: an invented ``list_notes(self)`` as the
+    whole of a command line module of two functions)."""
+    old_tree, new_tree = _parse(old), _parse(new)
+    if old_tree is None or new_tree is None or not defined_names(old):
+        return []
+    if defined_names(old) & defined_names(new):
+        return []
+    if any(isinstance(node, ast.ClassDef) for node in ast.walk(new_tree)):
+        return []
+    return [
+        node.name
+        for node in new_tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and (node.args.posonlyargs + node.args.args)[:1]
+        and (node.args.posonlyargs + node.args.args)[0].arg in ("self", "cls")
+    ]
+
+
 def _parse(text: str) -> ast.Module | None:
     try:
         with warnings.catch_warnings():

@@ -193,3 +193,34 @@ def test_a_whole_file_keeping_under_half_of_the_definitions_is_refused() -> None
     # functions for six old ones), however wrong, says what the file is to be.
     rewrite = "bank/account.py\n```python\nclass Ledger:\n    pass\n```\n"
     assert apply_reply(rewrite, {"bank/account.py": ACCOUNT}, "whole").ok
+
+
+CLI = """import argparse
+
+
+def build_parser():
+    return argparse.ArgumentParser(prog="notes")
+
+
+def main(argv=None):
+    return build_parser().parse_args(argv)
+"""
+
+
+def test_a_method_from_nowhere_sent_as_the_whole_file_is_refused() -> None:
+    # Qwen2.5-Coder-1.5B's invented list_notes(self) as the whole of a two-function module.
+    method = "def list_notes(self):\n    print(self.notes)\n"
+    result = apply_reply(f"notes/cli.py\n```python\n{method}```\n", {"notes/cli.py": CLI}, "whole")
+    assert not result.ok
+    (failure,) = result.failed
+    assert failure.reason == "partial"
+    assert "list_notes(), a method, at the top level without any class" in failure.feedback
+    # With a class, or beside the module's own functions, it is what the file says.
+    for new in (
+        f"class Notes:\n    {method.replace(chr(10), chr(10) + '    ').rstrip()}\n",
+        CLI + "\n\n" + method,
+        "def run(argv):\n    return argv\n",
+    ):
+        assert apply_reply(
+            f"notes/cli.py\n```python\n{new}```\n", {"notes/cli.py": CLI}, "whole"
+        ).ok
