@@ -6,8 +6,8 @@ timings and its consecutive-runs check.
 Clones this repository at ``--commit`` into a new folder under ``--where`` (default: beside
 this checkout), runs ``make test`` there ``--runs`` times in a row (the first one creates the
 virtualenv and installs; pip's wheel cache is what makes that seconds, not minutes) and prints
-one row per run: wall time, the time until pytest's first result (the set-up: virtualenv,
-install, model check, collection), pytest's own summary, and the machine's load and disk
+one row per run: wall time, pytest's own summary and seconds, the rest of the wall time (the
+set-up: virtualenv, install, model check, pytest's start), and the machine's load and disk
 pressure around the run, which move these figures a lot on a small machine. ``--ci`` sets
 ``CI=true`` as CI does (a missing local model then fails instead of skipping). ``--json FILE``
 writes the rows. The clone is deleted afterwards unless ``--keep``.
@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parents[1]
-PROGRESS = re.compile(r"^[.sxXFE]+\s+\[\s*\d+%\]")
 SUMMARY = re.compile(r"^=*\s*(?P<counts>\d+ \w+.*) in (?P<seconds>[\d.]+)s")
 
 
@@ -50,7 +49,6 @@ def run_make_test(clone: Path, env: dict[str, str], log: Path) -> dict[str, Any]
     """One ``make test`` in ``clone``, its output in ``log``; what it measured."""
     before = machine_state()
     start = time.monotonic()
-    first_result = None
     summary: dict[str, Any] = {}
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -65,15 +63,14 @@ def run_make_test(clone: Path, env: dict[str, str], log: Path) -> dict[str, Any]
         assert proc.stdout is not None
         for line in proc.stdout:
             out.write(line)
-            if first_result is None and PROGRESS.match(line):
-                first_result = time.monotonic() - start
             if found := SUMMARY.match(line.strip()):
                 summary = {"pytest": found["counts"], "pytest_seconds": float(found["seconds"])}
         code = proc.wait()
+    wall = round(time.monotonic() - start, 1)
     return {
         "exit_code": code,
-        "wall_seconds": round(time.monotonic() - start, 1),
-        "until_first_result": None if first_result is None else round(first_result, 1),
+        "wall_seconds": wall,
+        "setup_seconds": round(wall - summary["pytest_seconds"], 1) if summary else None,
         **summary,
         "before": before,
         "after": machine_state(),
@@ -92,15 +89,15 @@ def fresh_clone(commit: str, where: Path) -> Path:
 def table(rows: list[dict[str, Any]], commit: str) -> str:
     lines = [
         f"make test at {commit[:10]}",
-        "| run | exit | wall s | until first result s | pytest | pytest s | load before→after | io full avg60 |",
+        "| run | exit | wall s | pytest s | set-up s | pytest | load before→after | io full avg60 |",
         "|---:|---:|---:|---:|---|---:|---|---:|",
     ]
     for n, row in enumerate(rows, 1):
         load = f"{row['before'].get('load1', '?')}→{row['after'].get('load1', '?')}"
         io = row["after"].get("io_full_avg60", "?")
         lines.append(
-            f"| {n} | {row['exit_code']} | {row['wall_seconds']} | {row['until_first_result']} "
-            f"| {row.get('pytest', '?')} | {row.get('pytest_seconds', '?')} | {load} | {io} |"
+            f"| {n} | {row['exit_code']} | {row['wall_seconds']} | {row.get('pytest_seconds', '?')} "
+            f"| {row['setup_seconds']} | {row.get('pytest', '?')} | {load} | {io} |"
         )
     return "\n".join(lines)
 
