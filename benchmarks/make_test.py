@@ -90,7 +90,7 @@ def table(rows: list[dict[str, Any]], commit: str) -> str:
     lines = [
         f"make test at {commit[:10]}",
         "| run | exit | wall s | pytest s | set-up s | pytest | load before→after | io full avg60 |",
-        "|---:|---:|---:|---:|---|---:|---|---:|",
+        "|---:|---:|---:|---:|---:|---|---|---:|",
     ]
     for n, row in enumerate(rows, 1):
         load = f"{row['before'].get('load1', '?')}→{row['after'].get('load1', '?')}"
