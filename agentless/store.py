@@ -16,7 +16,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -564,7 +564,7 @@ class Store:
         instance_id: str,
         status: TaskStatus,
         *,
-        output: dict[str, Any] | None = None,
+        output: Mapping[str, object] | None = None,
         error: str = "",
         result: tuple[str, dict[str, Any]] | None = None,
     ) -> None:

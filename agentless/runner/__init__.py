@@ -18,14 +18,20 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from agentless.config import Config
 from agentless.errors import AgentlessError, ConfigError, Interrupted
 from agentless.model import DryRunModel, Model, OpenAICompatibleModel, PromptRecord
 from agentless.pipeline import Services, TaskResult, run_task
 from agentless.runner._context import Finished, Job, RunSandbox, TaskContext
-from agentless.runner._jobs import EvalJob, ExerciseJob, RepairJob, exercise_metrics
+from agentless.runner._jobs import (
+    EvalJob,
+    ExerciseJob,
+    RepairJob,
+    RepairOutput,
+    exercise_metrics,
+)
 from agentless.runner._rundir import safe_name, write_text
 from agentless.runner._scheduler import EXECUTORS, RunReport, Scheduler, exit_code
 from agentless.store import Store
@@ -84,7 +90,7 @@ def build_services(config: Config) -> Services:
 
 
 def scheduler(
-    job: Job,
+    job: Job[Any],
     run_dir: Path,
     config: Config,
     *,
@@ -139,7 +145,8 @@ def run_one(
         if isinstance(outcome.exception, AgentlessError):
             raise outcome.exception
         raise AgentlessError(outcome.error)
-    result = TaskResult.from_dict(outcome.output["result"])
+    output = cast(RepairOutput, outcome.output)  # a RepairJob's, done
+    result = TaskResult.from_dict(output["result"])
     return RunOutcome(result, run_dir, run_dir / safe_name(task.instance_id))
 
 

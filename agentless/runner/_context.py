@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypedDict, TypeVar
 
 import httpx
 
@@ -30,6 +30,18 @@ from agentless.tasks import Task
 from agentless.validate import Sandbox, SandboxResult
 
 FinishStatus = Literal["done", "failed", "interrupted"]
+
+
+class JobOutput(TypedDict):
+    """What every job's ``run`` returns, at least: JSON-ready (it crosses from a worker, maybe
+    a Ray worker on another machine, to the driver, and is stored as JSON), with what the
+    progress display shows. Each job returns its own subtype (``RepairOutput``, ...)."""
+
+    resolved: bool | None  # ``None``: not graded
+    headline: str  # a few words
+
+
+OutputT = TypeVar("OutputT", bound=JobOutput)
 
 
 class Sink(Protocol):
@@ -56,7 +68,7 @@ class Finished:
 
     instance_id: str
     status: FinishStatus
-    output: dict[str, Any] = field(default_factory=dict)
+    output: JobOutput | None = None  # what the job's ``run`` returned, when ``done``
     error: str = ""
     # The exception itself where the executor can hand it over (the local one does), so
     # ``agentless run`` can raise what a single task raised.
@@ -211,7 +223,7 @@ class RunSandbox(Sandbox):
             raise Interrupted(f"{ctx.instance_id if ctx else 'a task'}: stopped before it finished")
 
 
-class Job(Protocol):
+class Job(Protocol[OutputT]):
     """The per-task work a scheduler runs, with the policy for resuming and exporting it.
 
     ``run`` executes in a worker (a thread, or a Ray worker on another machine) and returns a
@@ -248,13 +260,12 @@ class Job(Protocol):
         """True when ``task`` needs no new run (``earlier``: its stored output, if done)."""
         ...
 
-    def run(self, task: Task, ctx: TaskContext) -> dict[str, Any]:
-        """Do the work for one task. The output's ``resolved`` (true, false, or ``None`` when
-        not graded) and ``headline`` (a few words) feed the progress display."""
+    def run(self, task: Task, ctx: TaskContext) -> OutputT:
+        """Do the work for one task."""
         ...
 
     def export(
-        self, task: Task, output: Mapping[str, Any], run_dir: Path, store: Any
+        self, task: Task, output: OutputT, run_dir: Path, store: Any
     ) -> tuple[str, dict[str, Any]] | None:
         """Write the task's files into the run directory (driver side); returns the
         (patch, result) the store keeps as the task's result, recorded together with the
@@ -266,7 +277,7 @@ class Job(Protocol):
         ...
 
 
-def execute(job: Job, task: Task, ctx: TaskContext) -> Finished:
+def execute(job: Job[Any], task: Task, ctx: TaskContext) -> Finished:
     """Run ``job`` on ``task``; every way it can end becomes a ``Finished`` value."""
     iid = task.instance_id
     try:

@@ -12,13 +12,13 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from agentless.config import Config
 from agentless.errors import ConfigError, ModelError, StoreError, ValidationError
 from agentless.model import Usage
 from agentless.pipeline import Services, TaskResult, run_task
-from agentless.runner._context import TaskContext
+from agentless.runner._context import JobOutput, TaskContext
 from agentless.runner._rundir import (
     safe_name,
     trajectory,
@@ -48,9 +48,40 @@ def gradable(task: Task) -> bool:
     return task.kind == "swebench" and bool(task.fail_to_pass or task.pass_to_pass)
 
 
+class Evaluation(TypedDict):
+    """A patch graded with the row's tests, as data that crosses to the driver and is kept."""
+
+    outcome: str
+    resolved: bool | None
+    detail: str
+    result: dict[str, Any]  # the ``InstanceResult`` as JSON
+    files: dict[str, str]  # the files the evaluation wrote (``report.json``, the log, ...)
+
+
+class _RepairBase(JobOutput):
+    result: dict[str, Any]  # the ``TaskResult`` as JSON
+    patch: bool
+
+
+class RepairOutput(_RepairBase, total=False):
+    """``RepairJob``'s output; ``evaluation`` where the chosen patch was graded."""
+
+    evaluation: Evaluation
+
+
+class EvalOutput(Evaluation, JobOutput):
+    """``EvalJob``'s output: the evaluation with its headline."""
+
+
+class ExerciseOutput(JobOutput):
+    """``ExerciseJob``'s output."""
+
+    result: dict[str, Any]  # the ``ExerciseResult`` as JSON
+
+
 def evaluate_in_scratch(
     task: Task, patch: str | None, services: Services, config: Config
-) -> dict[str, Any]:
+) -> Evaluation:
     """Grade ``patch`` on ``task`` in a scratch folder; the files the evaluation writes come
     back as data, so the driver can put them in the run directory (whatever machine ran it)."""
     with tempfile.TemporaryDirectory(prefix="agentless-eval-") as scratch:
@@ -69,13 +100,13 @@ def evaluate_in_scratch(
             for path in sorted(folder.iterdir())
             if path.is_file()
         }
-    return {
-        "outcome": result.outcome,
-        "resolved": result.resolved,
-        "detail": result.detail,
-        "result": asdict(result),
-        "files": files,
-    }
+    return Evaluation(
+        outcome=result.outcome,
+        resolved=result.resolved,
+        detail=result.detail,
+        result=asdict(result),
+        files=files,
+    )
 
 
 @dataclass(frozen=True)
@@ -104,7 +135,7 @@ class RepairJob:
     def is_done(self, task: Task, earlier: Mapping[str, Any] | None, run_dir: Path) -> bool:
         return earlier is not None
 
-    def run(self, task: Task, ctx: TaskContext) -> dict[str, Any]:
+    def run(self, task: Task, ctx: TaskContext) -> RepairOutput:
         model = ctx.model()
         try:
             result = run_task(task, model, self.config, services=ctx.services, journal=ctx)
@@ -112,38 +143,40 @@ class RepairJob:
             close = getattr(model, "close", None)
             if close is not None:
                 close()
-        output: dict[str, Any] = {
-            "result": result.to_dict(),
-            "patch": bool(result.patch),
-            "resolved": None,
-            "headline": _headline(result),
-        }
+        output = RepairOutput(
+            result=result.to_dict(),
+            patch=bool(result.patch),
+            resolved=None,
+            headline=_headline(result),
+        )
         if self.evaluate and gradable(task):
-            output["evaluation"] = self._evaluate(task, result.patch, ctx)
-            output["resolved"] = output["evaluation"]["resolved"]
-            output["headline"] += f"; {output['evaluation']['outcome']}"
+            evaluation = self._evaluate(task, result.patch, ctx)
+            output["evaluation"] = evaluation
+            output["resolved"] = evaluation["resolved"]
+            output["headline"] += f"; {evaluation['outcome']}"
         return output
 
-    def _evaluate(self, task: Task, patch: str, ctx: TaskContext) -> dict[str, Any]:
+    def _evaluate(self, task: Task, patch: str, ctx: TaskContext) -> Evaluation:
         ctx.stage("evaluate", "grading the chosen patch with the row's tests")
         key = _digest([patch_digest(patch), self.config.validate_.timeout])
         saved = ctx.recall("evaluate", key)
         if saved is not None:
-            return dict(saved)
+            return cast(Evaluation, saved)  # what an earlier attempt kept, read back as JSON
         evaluation = evaluate_in_scratch(task, patch, ctx.services, self.config)
         if evaluation["outcome"] != "infrastructure_failure":
             ctx.keep("evaluate", key, evaluation)
         return evaluation
 
     def export(
-        self, task: Task, output: Mapping[str, Any], run_dir: Path, store: Store
+        self, task: Task, output: RepairOutput, run_dir: Path, store: Store
     ) -> tuple[str, dict[str, Any]]:
         result = output["result"]
         task_dir = run_dir / safe_name(task.instance_id)
         write_json(task_dir / "result.json", result)
         write_text(task_dir / "patch.diff", result["model_patch"])
         write_json(task_dir / "trajectory.json", trajectory(store, task.instance_id, result))
-        for name, text in (output.get("evaluation") or {}).get("files", {}).items():
+        evaluation = output.get("evaluation")
+        for name, text in (evaluation["files"] if evaluation else {}).items():
             write_text(task_dir / "eval" / name, text)
         upsert_prediction(run_dir, TaskResult.from_dict(result).prediction())
         return result["model_patch"], result
@@ -231,16 +264,16 @@ class EvalJob:
         folder = run_dir / task.instance_id
         return earlier_result(folder, self.predictions.patches.get(task.instance_id)) is not None
 
-    def run(self, task: Task, ctx: TaskContext) -> dict[str, Any]:
+    def run(self, task: Task, ctx: TaskContext) -> EvalOutput:
         ctx.stage("evaluate")
         evaluation = evaluate_in_scratch(
             task, self.predictions.patches.get(task.instance_id), ctx.services, self.config
         )
-        return {**evaluation, "headline": evaluation["outcome"]}
+        return EvalOutput(**evaluation, headline=evaluation["outcome"])
 
-    def export(self, task: Task, output: Mapping[str, Any], run_dir: Path, store: Store) -> None:
+    def export(self, task: Task, output: EvalOutput, run_dir: Path, store: Store) -> None:
         # result.json last: its presence marks the instance as graded.
-        files = dict(output.get("files", {}))
+        files = dict(output["files"])
         last = files.pop("result.json", None)
         for name, text in files.items():
             write_text(run_dir / task.instance_id / name, text)
@@ -328,7 +361,7 @@ class ExerciseJob:
         # Exercises that could not run here are looked at again: a toolchain may be installed.
         return earlier is not None and (earlier.get("result") or {}).get("status") == "done"
 
-    def run(self, task: Task, ctx: TaskContext) -> dict[str, Any]:
+    def run(self, task: Task, ctx: TaskContext) -> ExerciseOutput:
         from agentless.exercises import ExerciseServices, describe, run_exercise
 
         services = ExerciseServices.from_config(
@@ -341,14 +374,14 @@ class ExerciseJob:
             close = getattr(model, "close", None)
             if close is not None:
                 close()
-        return {
-            "result": result.to_dict(),
-            "resolved": result.passed if result.status == "done" else None,
-            "headline": describe(result),
-        }
+        return ExerciseOutput(
+            result=result.to_dict(),
+            resolved=result.passed if result.status == "done" else None,
+            headline=describe(result),
+        )
 
     def export(
-        self, task: Task, output: Mapping[str, Any], run_dir: Path, store: Store
+        self, task: Task, output: ExerciseOutput, run_dir: Path, store: Store
     ) -> tuple[str, dict[str, Any]]:
         result = dict(output["result"])
         task_dir = run_dir / safe_name(task.instance_id)

@@ -88,7 +88,7 @@ class Board:
             self.usage = self.usage + usage
 
     def finished(
-        self, instance_id: str, status: str, output: Mapping[str, Any], error: str = ""
+        self, instance_id: str, status: str, output: Mapping[str, object] | None, error: str = ""
     ) -> None:
         with self._lock:
             task = self.running.pop(instance_id, None)
@@ -96,7 +96,7 @@ class Board:
             if status == "done":
                 self.done += 1
                 self.durations.append(seconds)
-                self._count_grade(output)
+                self._count_grade(output or {})
             elif status == "failed":
                 self.failed += 1
             else:
@@ -115,10 +115,10 @@ class Board:
                 self._tally_prefix(),
                 instance_id,
                 seconds,
-                output.get("headline", ""),
+                (output or {}).get("headline", ""),
             )
 
-    def _count_grade(self, output: Mapping[str, Any]) -> None:
+    def _count_grade(self, output: Mapping[str, object]) -> None:
         resolved = output.get("resolved")
         if resolved is not None:
             self.graded += 1

@@ -188,7 +188,7 @@ def _transport() -> Any:
     return _TRANSPORT[0]
 
 
-def run_remote(job: Job, task: Task, actor: Any) -> Finished:
+def run_remote(job: Job[Any], task: Task, actor: Any) -> Finished:
     """The body of one Ray task: the same ``execute`` the local executor runs."""
     sink = _ActorSink(actor)
     sink.begin(task.instance_id)

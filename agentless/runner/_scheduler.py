@@ -92,7 +92,7 @@ class StoreSink:
 class Hub:
     """What an executor gets from the scheduler for one run."""
 
-    job: Job
+    job: Job[Any]
     services: Services
     sink: StoreSink
     store_path: Path
@@ -160,7 +160,7 @@ class Scheduler:
 
     def __init__(
         self,
-        job: Job,
+        job: Job[Any],
         run_dir: Path,
         *,
         services: Services,
