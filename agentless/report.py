@@ -171,8 +171,11 @@ def markdown(
         "",
         f"{len(rows)} task(s): {counts['done']} done, {counts['failed']} failed, "
         f"{counts['interrupted'] + counts['running']} unfinished. "
-        f"Tokens: {total.prompt_tokens:,} prompt + {total.completion_tokens:,} completion "
-        f"({total.cached_tokens:,} cached); cost: {_money(total.cost)}.",
+        # Every call the store holds, earlier runs of a task included (the exercise metrics count
+        # the calls of each exercise's latest result).
+        f"{total.calls:,} model calls recorded in this folder: {total.prompt_tokens:,} prompt + "
+        f"{total.completion_tokens:,} completion tokens ({total.cached_tokens:,} cached); "
+        f"cost: {_money(total.cost)}.",
     ]
     repairs = [row for row in rows if not row.is_exercise]
     if repairs:

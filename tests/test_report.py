@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from agentless.cli import main
 from agentless.config import load_config
 from agentless.runner import build_services, run_batch
+from agentless.store import Store
 from agentless.tasks import load_tasks
 from agentless.testing import ScriptedServer, make_dataset, script_server, unittest_recipe
 
@@ -56,6 +57,20 @@ def test_markdown_report_counts_the_funnel_and_the_failure(run_dir: Path) -> Non
     assert "| resolved | 2 | 2 |" in text
     assert "| window lines | 1.00 | 2 |" in text
     assert re.search(r"\| project2 \| failed \| - \| - \| 0 \|.*RepoError", text)
+
+
+def test_the_header_says_its_tokens_are_every_call_recorded_in_the_folder(run_dir: Path) -> None:
+    # A task run again (another setting, --no-resume) keeps its earlier calls in the store:
+    # the header's total is what the folder paid for, not the sum of the final results.
+    CliRunner().invoke(main, ["report", str(run_dir)])
+    header = (run_dir / "report.md").read_text().splitlines()[2]
+    with Store.for_run(run_dir) as store:
+        spent = store.total_usage()
+    assert spent.calls > 0
+    assert f"{spent.calls:,} model calls recorded in this folder" in header
+    assert (
+        f"{spent.prompt_tokens:,} prompt + {spent.completion_tokens:,} completion tokens" in header
+    )
 
 
 def test_html_report_is_one_file_with_plots_and_a_section_per_task(run_dir: Path) -> None:
