@@ -487,7 +487,10 @@ def html(
     if exercises is not None:
         rates = [exercises.get(f"pass_rate_{n}") for n in exercises["plot"]["tries"]]
         verdict = "pass rate by try " + " / ".join("-" if r is None else f"{r}%" for r in rates)
-    headline = f"{done} done · {verdict} · {total.total_tokens:,} tokens · {_money(total.cost)}"
+    headline = (
+        f"{done} done · {verdict} · {total.calls:,} model calls, {total.total_tokens:,} tokens "
+        f"recorded · {_money(total.cost)}"
+    )
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     template = env.from_string(_PAGE)
     return template.render(

@@ -62,8 +62,9 @@ def test_markdown_report_counts_the_funnel_and_the_failure(run_dir: Path) -> Non
 def test_the_header_says_its_tokens_are_every_call_recorded_in_the_folder(run_dir: Path) -> None:
     # A task run again (another setting, --no-resume) keeps its earlier calls in the store:
     # the header's total is what the folder paid for, not the sum of the final results.
-    CliRunner().invoke(main, ["report", str(run_dir)])
+    CliRunner().invoke(main, ["report", str(run_dir), "--html"])
     header = (run_dir / "report.md").read_text().splitlines()[2]
+    page = (run_dir / "report.html").read_text()
     with Store.for_run(run_dir) as store:
         spent = store.total_usage()
     assert spent.calls > 0
@@ -71,6 +72,7 @@ def test_the_header_says_its_tokens_are_every_call_recorded_in_the_folder(run_di
     assert (
         f"{spent.prompt_tokens:,} prompt + {spent.completion_tokens:,} completion tokens" in header
     )
+    assert f"{spent.calls:,} model calls, {spent.total_tokens:,} tokens recorded" in page
 
 
 def test_html_report_is_one_file_with_plots_and_a_section_per_task(run_dir: Path) -> None:
