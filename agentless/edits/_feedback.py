@@ -143,6 +143,14 @@ def did_you_mean(view: View, path: str, wanted: Sequence[str]) -> str:
     return f"Did you mean these lines of {path} ({where})?\n{fenced(view.lines[start:end])}"
 
 
+def whole_short_file(view: View, path: str) -> str:
+    """A file short enough to quote whole (a stub), for an edit nothing in it resembles: the
+    edit quoted code the model imagined, and seeing the real file is what can correct it."""
+    if not view.lines or len(view.lines) > MAX_QUOTED:
+        return ""
+    return f"{path} has {len(view.lines)} lines, all of them:\n{fenced(view.lines)}"
+
+
 def already_present(view: View, path: str, before: Sequence[str], after: Sequence[str]) -> str:
     """A note when the replacement is already in the file (the edit may be done already)."""
     if not any(a.strip() for a in after) or [b.rstrip() for b in before] == [
@@ -162,7 +170,8 @@ def already_present(view: View, path: str, before: Sequence[str], after: Sequenc
 def no_match(view: View, path: str, label: str, before: Sequence[str], after: Sequence[str]) -> str:
     what = "its context and `-` lines" if label.startswith(("hunk", "the hunk")) else "SEARCH"
     parts = [f"{label} failed: {what} did not match {path}. It looked for:\n{fenced(before)}"]
-    for extra in (did_you_mean(view, path, before), already_present(view, path, before, after)):
+    real = did_you_mean(view, path, before) or whole_short_file(view, path)
+    for extra in (real, already_present(view, path, before, after)):
         if extra:
             parts.append(extra)
     parts.append(

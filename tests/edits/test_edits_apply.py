@@ -378,3 +378,33 @@ def test_hunk_with_only_context_lines_is_refused() -> None:
     result = apply_reply(reply, {"g.py": CODE})
     assert [f.reason for f in result.failed] == ["malformed"] and not result.files
     assert "changes nothing" in result.feedback
+
+
+STUB = "def encode(plain_text, a, b):\n    pass\n\n\ndef decode(ciphered_text, a, b):\n    pass\n"
+
+
+def test_a_hunk_for_code_a_short_file_does_not_have_quotes_the_whole_file() -> None:
+    # What a small model did on most of the polyglot stubs: context lines of a solution it
+    # imagined. Nothing in the file is like them; the file is short enough to show whole.
+    reply = (
+        "```diff\n--- a/affine_cipher.py\n+++ b/affine_cipher.py\n@@ -1,6 +1,7 @@\n"
+        " def encode(plain_text, a, b):\n"
+        "     if not (a.isalpha() and b.isalpha()):\n"
+        '         raise ValueError("a and m must be alphabetic.")\n'
+        "+    if not (a.isprime() and b.isprime()):\n"
+        '+        raise ValueError("a and m must be coprime.")\n'
+        " \n"
+        "     alphabet = 'abcdefghijklmnopqrstuvwxyz'\n"
+        "     plain_text = plain_text.lower()\n```\n"
+    )
+    (failure,) = apply_reply(reply, {"affine_cipher.py": STUB}).failed
+    assert failure.reason == "no_match"
+    assert f"affine_cipher.py has 6 lines, all of them:\n```\n{STUB}```" in failure.feedback
+
+
+def test_a_long_file_is_not_quoted_whole_when_nothing_is_like_the_search() -> None:
+    code = "".join(f"def f{i}():\n    return {i}\n\n" for i in range(40))
+    reply = sr("many.py", "class Imagined:\n    colour = 'blue'\n", "class Imagined:\n    pass\n")
+    (failure,) = apply_reply(reply, {"many.py": code}).failed
+    assert failure.reason == "no_match"
+    assert "all of them" not in failure.feedback and "def f39" not in failure.feedback
