@@ -79,8 +79,8 @@ def path_from_line(line: str, known: Collection[str] = ()) -> str | None:
         text = _LABEL.sub("", text)
         text = text.strip().strip("*`'\"").rstrip(":").strip().strip("*`'\"").strip()
         text = re.sub(r"\s*(\*/|-->)$", "", text)
-        if text.startswith("__") and text.endswith("__") and len(text) > 4 and text not in known:
-            text = text[2:-2]  # markdown bold written with underscores: __path__
+        if _underscore_bold(text, known):
+            text = text[2:-2]
     if not text or text in known:
         return text or None
     if "://" in text or not _PATHISH.match(text):
@@ -95,6 +95,13 @@ def path_from_line(line: str, known: Collection[str] = ()) -> str | None:
     if "/" in text and name:
         return text
     return None
+
+
+def _underscore_bold(text: str, known: Collection[str]) -> bool:
+    """``__path__``, markdown bold written with underscores; not a path that merely starts and
+    ends with ``__`` (``__/../__``: what is inside ends with ``/``, which no file name does)."""
+    wrapped = text.startswith("__") and text.endswith("__") and len(text) > 4
+    return wrapped and text not in known and not text[2:-2].endswith("/")
 
 
 def path_from_info(info: str, known: Collection[str] = ()) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from agentless.edits import apply_reply, normalize_path, render_diff
@@ -228,6 +228,7 @@ def escaping_paths(draw: st.DrawFn) -> str:
 
 @settings(max_examples=100, deadline=None)
 @given(path=escaping_paths(), fmt=st.sampled_from(["diff", "udiff", "whole"]))
+@example(path="__/../../__", fmt="diff")  # once read as markdown bold around "/../../"
 def test_paths_outside_the_repo_are_always_rejected(path: str, fmt: str) -> None:
     if fmt == "diff":
         reply = f"{path}\n```\n<<<<<<< SEARCH\n=======\nx = 1\n>>>>>>> REPLACE\n```\n"
