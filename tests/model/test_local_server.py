@@ -38,7 +38,9 @@ CTX = 4096
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "textstats"
 HAIKU = [{"role": "user", "content": "Write one short sentence about rain."}]
 
-pytestmark = pytest.mark.timeout(900)
+# One server per group of tests (`make test` runs `--dist loadgroup`): the end-to-end run is
+# half the file's time and goes to a worker of its own.
+pytestmark = [pytest.mark.timeout(900), pytest.mark.xdist_group("local-server")]
 
 
 def _missing() -> str:
@@ -65,7 +67,10 @@ def server() -> Iterator[LocalEndpoint]:
 
 
 def client(endpoint: LocalEndpoint, **options: object) -> OpenAICompatibleModel:
-    return OpenAICompatibleModel(endpoint.model, endpoint.base_url, max_tokens=48, **options)  # type: ignore[arg-type]
+    # Short replies: what these tests check does not grow with the reply, and each token is
+    # ~20 ms of a core (SmolLM2 on one thread) while three other workers want it too.
+    options.setdefault("max_tokens", 16)
+    return OpenAICompatibleModel(endpoint.model, endpoint.base_url, **options)  # type: ignore[arg-type]
 
 
 def test_chat_and_the_alias_in_the_model_list(server: LocalEndpoint) -> None:
@@ -120,7 +125,7 @@ def test_a_prompt_over_the_context_is_a_context_length_error(server: LocalEndpoi
     long = [{"role": "user", "content": "rain " * (CTX + 500)}]
     with client(server) as model, pytest.raises(ContextLengthError, match="context"):
         model.complete(long)  # refused by the server
-    with client(server, context_window=CTX) as model:
+    with client(server, context_window=CTX, max_tokens=48) as model:  # 30 + 48 over CTX
         began = time.monotonic()
         with pytest.raises(ContextLengthError, match="not sent"):
             model.complete([{"role": "user", "content": "rain " * (CTX - 30)}])
@@ -186,6 +191,7 @@ def _port_closes(port: int, within: float = 20.0) -> bool:
     return False
 
 
+@pytest.mark.xdist_group("local-pipeline")
 def test_the_pipeline_runs_end_to_end_on_the_example(server: LocalEndpoint, tmp_path: Path) -> None:
     repo = tmp_path / "textstats"
     shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
@@ -195,16 +201,16 @@ def test_the_pipeline_runs_end_to_end_on_the_example(server: LocalEndpoint, tmp_
         profile="local",
         overrides={
             # Short replies and no reflection keep this near 15 s of one core: SmolLM2 often
-            # writes until the limit, and a reflection resends the whole prompt (the scripted
-            # server's tests cover reflections).
+            # writes until the limit (~20 ms a token), and a reflection resends the whole
+            # prompt (the scripted server's tests cover reflections).
             "model": {
                 "name": server.model,
                 "base_url": server.base_url,
                 "context_window": CTX,
-                "max_tokens": 64,
+                "max_tokens": 32,
             },
-            "repair": {"samples": 2, "max_tokens": 64, "reflections": 0},
-            "localize": {"reply_tokens": 64, "max_retries": 0},
+            "repair": {"samples": 2, "max_tokens": 32, "reflections": 0},
+            "localize": {"reply_tokens": 32, "max_retries": 0},
             "run": {"cache_dir": tmp_path / "cache"},
         },
     )
