@@ -19,9 +19,15 @@ unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: test test-ci test-slow lint demo clean exercise-deps
 
+# A new virtualenv gets a recent pip first: the pip that comes with the interpreter (23 here)
+# spends 30 s of a fresh install matching ~116,000 wheel links against the interpreter's tags,
+# pip 26 12 s, and the install as a whole takes 20 s instead of 40.
+PIP_PIN := pip==26.3
+
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: need Python >= 3.10 on PATH (python3.10 .. python3.13)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --no-compile $(PIP_PIN)
 
 # No byte-compiling at install: pip would compile every module of every wheel (most of them
 # swebench's dependencies, which the tests barely import), half of a fresh install's time here;
@@ -65,7 +71,7 @@ test: $(LOCAL_STAMP)
 	$(BIN)/agentless serve-local --model $(TEST_MODEL) --download-only
 	@$(call FRESH_TMP,test)
 	@( $(LINT) ) > $(VENV)/lint.log 2>&1 & lint=$$!; \
-	$(BIN)/pytest -q -n 4 --dist loadfile --no-loadscope-reorder --basetemp=$(TEST_TMP)/test; tests=$$?; \
+	$(BIN)/pytest -q -n 4 --dist loadgroup --no-loadscope-reorder --basetemp=$(TEST_TMP)/test; tests=$$?; \
 	wait $$lint; linted=$$?; echo "--- ruff, mypy"; cat $(VENV)/lint.log; \
 	[ $$linted = 0 ] || echo "lint or types failed (make lint)"; [ $$tests = 0 ] && [ $$linted = 0 ]
 

@@ -63,10 +63,11 @@ def scripted_config(tmp_path: Path) -> Callable[..., Config]:
     return make
 
 
-#: The slowest test files (15-60 s each on 2 cores), started first: xdist hands out whole files
-#: (``--dist loadfile``) in collection order when told to keep it (``--no-loadscope-reorder``;
-#: by default it starts with the files of most tests), and one of these handed out last runs
-#: on alone while the other workers have finished. Heaviest first; the rest keep pytest's order.
+#: The slowest test files (15-60 s each on 2 cores), started first. xdist hands out single tests,
+#: and the tests of a module whose fixture is made once (`pytest.mark.xdist_group`) together
+#: (``--dist loadgroup``), in collection order when told to keep it (``--no-loadscope-reorder``;
+#: by default it starts with the groups of most tests); a slow test handed out last runs on
+#: alone while the other workers have finished. Heaviest first; the rest keep pytest's order.
 SLOWEST_FIRST = (
     "model/test_local_server.py",
     "exercises/test_exercises_runs.py",
