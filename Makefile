@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 LOCAL_STAMP := $(VENV)/.installed-local
 CORES := $(shell nproc 2>/dev/null || echo 2)
 # llama.cpp is compiled for any x86-64/arm64 CPU (no -march=native), without the multimodal
-# tools the server does not need, on every core. pip keeps the built wheel in its cache, so
+# tools the server does not need, on every core. uv keeps the built wheel in its cache, so
 # the next virtualenv installs it in seconds.
 LLAMA_BUILD := CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" CMAKE_BUILD_PARALLEL_LEVEL=$(CORES)
 TEST_MODEL := smollm2-135m
@@ -19,36 +19,28 @@ unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: test test-ci test-slow lint demo clean exercise-deps
 
-# A new virtualenv gets a recent pip first: the pip that comes with the interpreter (23 here)
-# spends 30 s of a fresh install matching ~116,000 wheel links against the interpreter's tags,
-# pip 26 12 s, and the install as a whole takes 20 s instead of 40.
-PIP_PIN := pip==26.3
-
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: need Python >= 3.10 on PATH (python3.10 .. python3.13)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --no-compile $(PIP_PIN)
 
-# No byte-compiling at install: pip would compile every module of every wheel (most of them
-# swebench's dependencies, which the tests barely import), half of a fresh install's time here;
-# Python compiles what is imported on first use.
-PIP_INSTALL := $(BIN)/python -m pip install -q --no-compile
+# uv installs into the virtualenv: pip spent 20-40 s of a fresh clone's `make test` resolving
+# (matching ~116,000 wheel links of the package index against the interpreter), uv 3 s, and it
+# links the files from its cache. Like pip it compiles no bytecode at install (most modules
+# are swebench's dependencies, which the tests barely import); Python compiles on first use.
+UV_PIN := uv==0.13.9
+UV_INSTALL := $(BIN)/uv pip install -q --python $(BIN)/python
 
-# The pip of an older Python's venv (before 22) cannot install a pyproject.toml project in
-# editable mode: it is upgraded first.
-NEW_PIP := $(BIN)/python -c 'import pip, sys; sys.exit(int(pip.__version__.split(".")[0]) < 22)' \
-	|| $(PIP_INSTALL) --upgrade pip
+$(BIN)/uv: $(BIN)/python
+	$(BIN)/python -m pip install -q $(UV_PIN)
 
-$(STAMP): $(BIN)/python pyproject.toml
-	@$(NEW_PIP)
-	$(PIP_INSTALL) -e '.[dev]'
+$(STAMP): $(BIN)/uv pyproject.toml
+	$(UV_INSTALL) -e '.[dev]'
 	@touch $(STAMP)
 
 # One install for both extras when neither is there yet (a fresh clone's `make test`).
-$(LOCAL_STAMP): $(BIN)/python pyproject.toml
+$(LOCAL_STAMP): $(BIN)/uv pyproject.toml
 	@echo "installing the local extra (llama-cpp-python): the first time it is built from source, about 5-15 min on 2 cores"
-	@$(NEW_PIP)
-	$(LLAMA_BUILD) $(PIP_INSTALL) -e '.[dev,local]'
+	$(LLAMA_BUILD) $(UV_INSTALL) -e '.[dev,local]'
 	@touch $(STAMP) $(LOCAL_STAMP)
 
 LINTED := agentless tests benchmarks examples/demo.py
@@ -80,7 +72,7 @@ test: $(LOCAL_STAMP)
 # skips and says why). CI runs this after `make test`.
 CI_STAMP := $(VENV)/.installed-ci
 $(CI_STAMP): $(STAMP)
-	$(PIP_INSTALL) -e '.[dev,ray]'
+	$(UV_INSTALL) -e '.[dev,ray]'
 	@touch $(CI_STAMP)
 
 test-ci: $(CI_STAMP)
