@@ -38,9 +38,16 @@ $(STAMP): $(BIN)/uv pyproject.toml
 	@touch $(STAMP)
 
 # One install for both extras when neither is there yet (a fresh clone's `make test`).
+# llama-cpp-python comes as source only; pip builds it once and keeps the wheel in its cache
+# (uv rebuilt it for every new virtualenv here: its cache of a build follows the download's
+# HTTP revalidation), and hands it to uv from there.
+LLAMA_PIN := $(shell sed -n 's/.*"\(llama-cpp-python\)\[server\]\(==[^"]*\)".*/\1\2/p' pyproject.toml)
+WHEELS := $(VENV)/wheels
+
 $(LOCAL_STAMP): $(BIN)/uv pyproject.toml
-	@echo "installing the local extra (llama-cpp-python): the first time it is built from source, about 5-15 min on 2 cores"
-	$(LLAMA_BUILD) $(UV_INSTALL) -e '.[dev,local]'
+	@echo "installing the local extra ($(LLAMA_PIN)): the first time it is built from source, about 5-15 min on 2 cores"
+	$(LLAMA_BUILD) $(BIN)/python -m pip wheel -q --no-deps --wheel-dir $(WHEELS) '$(LLAMA_PIN)'
+	$(UV_INSTALL) --find-links $(WHEELS) -e '.[dev,local]'
 	@touch $(STAMP) $(LOCAL_STAMP)
 
 LINTED := agentless tests benchmarks examples/demo.py
