@@ -63,11 +63,10 @@ def scripted_config(tmp_path: Path) -> Callable[..., Config]:
     return make
 
 
-#: The slowest test files (15-60 s each on 2 cores), started first. xdist hands out single tests,
-#: and the tests of a module whose fixture is made once (`pytest.mark.xdist_group`) together
-#: (``--dist loadgroup``), in collection order when told to keep it (``--no-loadscope-reorder``;
-#: by default it starts with the groups of most tests); a slow test handed out last runs on
-#: alone while the other workers have finished. Heaviest first; the rest keep pytest's order.
+#: The slowest test files (15-60 s each on 2 cores), started first: xdist hands out the tests
+#: in collection order when told to keep it (``--no-loadscope-reorder``; by default it starts
+#: with the groups of most tests), and a slow test handed out last runs on alone while the
+#: other workers have finished. Heaviest first; the rest keep pytest's order.
 SLOWEST_FIRST = (
     "model/test_local_server.py",
     "exercises/test_exercises_runs.py",
@@ -80,11 +79,45 @@ SLOWEST_FIRST = (
     "validate/test_validate_validators.py",
 )
 
+#: Tests that share a fixture made once per module (a model server, a run read by several
+#: tests) go to one worker as a group, under ``--dist loadgroup``; every other test is handed
+#: out on its own. The end-to-end run on the real model is a group apart from the rest of its
+#: module, on a server of its own: it is half of the module's time.
+GROUPS = {
+    "model/test_local_server.py": "local-server",
+    "model/test_local_server.py::test_the_pipeline_runs_end_to_end_on_the_example": "local-run",
+    "exercises/test_exercises.py": "exercise-stories",
+    "test_report.py": "report-run",
+}
+
+
+def group_of(nodeid: str) -> str:
+    """The work unit a test belongs to: its group, else the test itself."""
+    relative = nodeid.removeprefix("tests/")
+    return GROUPS.get(relative) or GROUPS.get(relative.split("::", 1)[0]) or nodeid
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup`` by `GROUPS`. xdist's own reads ``xdist_group`` marks and renames the
+    tests' node ids to say so, which pytest 9 ignores (its ids are no longer a plain attribute),
+    so that every test went to any worker and each module fixture was made up to four times."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    return GroupScheduling(config, log)
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
-    missing = [name for name in SLOWEST_FIRST if not (here / name).is_file()]
+    named = [*SLOWEST_FIRST, *(key.split("::", 1)[0] for key in GROUPS)]
+    missing = sorted({name for name in named if not (here / name).is_file()})
     if missing:
-        raise pytest.UsageError(f"tests/conftest.py SLOWEST_FIRST names no file: {missing}")
+        raise pytest.UsageError(f"tests/conftest.py names no such file: {missing}")
     rank = {here / name: place for place, name in enumerate(SLOWEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path, len(rank)))

@@ -19,9 +19,6 @@ from agentless.store import Store
 from agentless.tasks import load_tasks
 from agentless.testing import ScriptedServer, make_dataset, script_server, unittest_recipe
 
-# The module's run is made once, on one worker (`--dist loadgroup`).
-pytestmark = pytest.mark.xdist_group("report-run")
-
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

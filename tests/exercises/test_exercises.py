@@ -19,9 +19,6 @@ from exercise_stories import GOLD, STORIES, TIME_LIMIT, Run, result_of, run, wri
 from agentless.cli import main
 from agentless.store import Store
 
-# The module's run is made once, on one worker (`--dist loadgroup`).
-pytestmark = pytest.mark.xdist_group("exercise-stories")
-
 
 @pytest.fixture(scope="module")
 def stories(tmp_path_factory: pytest.TempPathFactory) -> Run:

@@ -38,9 +38,7 @@ CTX = 4096
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "textstats"
 HAIKU = [{"role": "user", "content": "Write one short sentence about rain."}]
 
-# One server per group of tests (`make test` runs `--dist loadgroup`): the end-to-end run is
-# half the file's time and goes to a worker of its own.
-pytestmark = [pytest.mark.timeout(900), pytest.mark.xdist_group("local-server")]
+pytestmark = pytest.mark.timeout(900)
 
 
 def _missing() -> str:
@@ -191,7 +189,6 @@ def _port_closes(port: int, within: float = 20.0) -> bool:
     return False
 
 
-@pytest.mark.xdist_group("local-pipeline")
 def test_the_pipeline_runs_end_to_end_on_the_example(server: LocalEndpoint, tmp_path: Path) -> None:
     repo = tmp_path / "textstats"
     shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
