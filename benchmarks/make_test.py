@@ -5,7 +5,8 @@ timings and its consecutive-runs check.
 
 Clones this repository at ``--commit`` into a new folder under ``--where`` (default: beside
 this checkout), runs ``make test`` there ``--runs`` times in a row (the first one creates the
-virtualenv and installs; pip's wheel cache is what makes that seconds, not minutes) and prints
+virtualenv and installs; uv's cache, and pip's for the llama-cpp-python wheel, are what make
+that seconds, not minutes) and prints
 one row per run: wall time, pytest's own summary and seconds, the rest of the wall time (the
 set-up: virtualenv, install, model check, pytest's start), and the machine's load and disk
 pressure around the run, which move these figures a lot on a small machine. ``--ci`` sets

@@ -80,14 +80,16 @@ SLOWEST_FIRST = (
 )
 
 #: Tests that share a fixture made once per module (a model server, a run read by several
-#: tests) go to one worker as a group, under ``--dist loadgroup``; every other test is handed
-#: out on its own. The end-to-end run on the real model is a group apart from the rest of its
-#: module, on a server of its own: it is half of the module's time.
+#: tests, swebench's package: 2 s of importing in each worker that needs it) go to one worker
+#: as a group, under ``--dist loadgroup``; every other test is handed out on its own. The
+#: end-to-end run on the real model is a group apart from the rest of its module, on a server
+#: of its own: it is half of the module's time.
 GROUPS = {
     "model/test_local_server.py": "local-server",
     "model/test_local_server.py::test_the_pipeline_runs_end_to_end_on_the_example": "local-run",
     "exercises/test_exercises.py": "exercise-stories",
     "test_report.py": "report-run",
+    "validate/test_swebench_parity.py": "swebench-import",
 }
 
 
