@@ -50,6 +50,10 @@ class Stopped(KeyboardInterrupt):
 _live: set[subprocess.Popen[Any]] = set()
 _live_lock = threading.RLock()  # reentrant: the signal handler may come while its thread holds it
 _stopping = threading.Event()
+# How deep the main thread is in starting a process (between fork and registration), where the
+# stop handler must not raise: a process forked there would be known to nobody and outlive
+# the stop. The handler then only stops; ``process_group`` raises once it is registered.
+_main_starting = 0
 
 
 def scrub_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -124,19 +128,20 @@ def process_group(
 ) -> Iterator[subprocess.Popen[Any]]:
     """Start ``argv`` as the leader of a new session; nothing of it outlives the block."""
     check_not_stopping()
-    proc = subprocess.Popen(
-        list(argv),
-        cwd=cwd,
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        stdout=stdout,
-        stderr=stderr,
-        start_new_session=True,
-        text=text,
-        errors="replace" if text else None,
-    )
-    with _live_lock:
-        _live.add(proc)
+    with _starting():
+        proc = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+            text=text,
+            errors="replace" if text else None,
+        )
+        with _live_lock:
+            _live.add(proc)
     try:
         # A stop that came while it started (after the check above) did not see it: ``stop_all``
         # flags the stop before it reads the live set, so one of the two always kills it.
@@ -151,6 +156,18 @@ def process_group(
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+@contextlib.contextmanager
+def _starting() -> Iterator[None]:
+    """Mark the main thread as starting a process (see ``_main_starting``)."""
+    global _main_starting
+    main = threading.current_thread() is threading.main_thread()
+    _main_starting += main
+    try:
+        yield
+    finally:
+        _main_starting -= main
 
 
 def descendants(pid: int) -> list[int]:
@@ -229,7 +246,8 @@ def stop_on_signals() -> Iterator[None]:
 
     def handler(signum: int, frame: object) -> None:
         stop_all()
-        raise Stopped()
+        if not _main_starting:
+            raise Stopped()
 
     previous = {num: signal.signal(num, handler) for num in (signal.SIGTERM, signal.SIGINT)}
     try:
