@@ -51,7 +51,11 @@ $(LOCAL_STAMP): $(BIN)/uv pyproject.toml
 	@touch $(STAMP) $(LOCAL_STAMP)
 
 LINTED := agentless tests benchmarks examples/demo.py
-LINT := $(BIN)/ruff check $(LINTED) && $(BIN)/ruff format --check $(LINTED) && $(BIN)/mypy
+# mypy's cache lives beside pip's and uv's, not in the clone: a fresh clone's mypy took 6-9 s
+# of a core beside the tests, 0.3 s with the cache (it rechecks any file whose hash changed).
+MYPY_CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/agentless/mypy
+LINT := $(BIN)/ruff check $(LINTED) && $(BIN)/ruff format --check $(LINTED) && \
+	$(BIN)/mypy --cache-dir $(MYPY_CACHE)
 
 lint: $(STAMP)
 	$(LINT)
