@@ -251,10 +251,11 @@ def test_sigterm_and_ctrl_c_stop_tests_and_remove_worktrees(tmp_path: Path, sign
     ready = tmp_path / "checked-out"
     agent = _start_agentless(
         f"""
-        import pathlib, sys
+        import faulthandler, pathlib, signal, sys
         from agentless.repo._workspace import Workspace
         from agentless.validate import _procs as procs
         from agentless.validate._sandbox import Sandbox
+        faulthandler.register(signal.SIGUSR1, all_threads=True)  # the test's "where are you?"
         ws = Workspace(pathlib.Path({str(tmp_path / "cache")!r}))
         try:
             with procs.stop_on_signals(), ws.checkout({str(repo)!r}) as tree:
@@ -270,7 +271,15 @@ def test_sigterm_and_ctrl_c_stop_tests_and_remove_worktrees(tmp_path: Path, sign
         assert _wait_for(lambda: ready.exists() and bool(_processes_with(token)), 60)
         tree = Path(ready.read_text())
         agent.send_signal(signum)
-        assert agent.wait(timeout=20) == 130
+        try:
+            code = agent.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            # Seen once in a fresh clone's first `make test`, not reproduced since: the stacks
+            # of every thread of the stuck process go to its stderr, in the report.
+            agent.send_signal(signal.SIGUSR1)
+            time.sleep(1.0)
+            raise AssertionError("agentless did not stop within 20 s of the signal") from None
+        assert code == 130
         assert not _processes_with(token), "the test kept running after the signal"
         assert not tree.exists(), "the worktree was left behind"
     finally:
