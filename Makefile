@@ -78,22 +78,26 @@ test: $(LOCAL_STAMP)
 	wait $$lint; linted=$$?; echo "--- ruff, mypy"; cat $(VENV)/lint.log; \
 	[ $$linted = 0 ] || echo "lint or types failed (make lint)"; [ $$tests = 0 ] && [ $$linted = 0 ]
 
-# Tests that need more than Python: a local Ray instance (the `ray` extra) and headless
-# Chromium (Debian's package, installed here when we are root with apt-get; else its test
-# skips and says why). CI runs this after `make test`.
+# Tests that need more than Python: a local Ray instance (the `ray` extra), headless Chromium
+# and bubblewrap (Debian's packages, installed here when we are root with apt-get; else their
+# tests skip and say why). `make test` runs the bubblewrap cases too where bwrap is on PATH;
+# here they run on every CI machine. CI runs this after `make test`.
 CI_STAMP := $(VENV)/.installed-ci
+CI_DEBS := $(if $(shell command -v chromium || command -v chromium-browser),,chromium) \
+	$(if $(shell command -v bwrap),,bubblewrap)
+
 $(CI_STAMP): $(STAMP)
 	$(UV_INSTALL) -e '.[dev,ray]'
 	@touch $(CI_STAMP)
 
 test-ci: $(CI_STAMP)
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	@[ -z "$(strip $(CI_DEBS))" ] || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing chromium (Debian) for the report screenshot test"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-		else echo "note: chromium is missing and cannot be installed here; its test will skip"; fi; }
+			echo "installing $(strip $(CI_DEBS)) (Debian) for the screenshot and sandbox tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CI_DEBS) >/dev/null; \
+		else echo "note: $(strip $(CI_DEBS)) missing and not installable here; their tests will skip"; fi; }
 	@$(call FRESH_TMP,ci)
-	$(BIN)/pytest -q -m ci --basetemp=$(TEST_TMP)/ci
+	$(BIN)/pytest -q -m 'ci or bwrap' -rs --basetemp=$(TEST_TMP)/ci
 
 test-slow: $(STAMP)
 	@$(call FRESH_TMP,slow)

@@ -9,7 +9,6 @@ and folders.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -24,15 +23,8 @@ from agentless.repo import Workspace
 from agentless.validate import Environment, Recipe, Sandbox, sweep_scratch
 from agentless.validate._validators import run_script
 from tests.gitrepos import make_repo
+from tests.isolation_modes import MODES
 
-MODES = [
-    pytest.param(False, id="unshare"),
-    pytest.param(
-        True,
-        id="bwrap",
-        marks=pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed"),
-    ),
-]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -5,7 +5,6 @@ sandbox's namespace."""
 from __future__ import annotations
 
 import logging
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -16,15 +15,7 @@ import pytest
 
 from agentless.errors import ConfigError, SandboxUnavailableError
 from agentless.validate._sandbox import Sandbox, scrub_environment
-
-HAS_BWRAP = shutil.which("bwrap") is not None
-
-ISOLATED = [
-    pytest.param(False, id="unshare"),
-    pytest.param(
-        True, id="bwrap", marks=pytest.mark.skipif(not HAS_BWRAP, reason="bwrap not installed")
-    ),
-]
+from tests.isolation_modes import MODES as ISOLATED
 
 
 def python(code: str) -> list[str]:
