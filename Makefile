@@ -21,7 +21,7 @@ unexport PYTHONDONTWRITEBYTECODE
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: need Python >= 3.10 on PATH (python3.10 .. python3.13)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --without-pip $(VENV)
 
 # uv installs into the virtualenv: pip spent 20-40 s of a fresh clone's `make test` resolving
 # (matching ~116,000 wheel links of the package index against the interpreter), uv 3 s, and it
@@ -30,8 +30,18 @@ $(BIN)/python:
 UV_PIN := uv==0.13.9
 UV_INSTALL := $(BIN)/uv pip install -q --python $(BIN)/python
 
+# The virtualenv gets no pip of its own (ensurepip's install of it took 5 s of a fresh clone's
+# set-up): uv is installed by running the pip wheel that ensurepip carries as a program, and
+# pip itself comes with the local extra (serve-local fetches models with it). Where ensurepip
+# carries no wheel (Debian's python3 without python3-venv), ensurepip is asked as before.
+PIP_WHEEL = $(shell $(BIN)/python -c 'import ensurepip, glob, os; \
+	print(*glob.glob(os.path.join(os.path.dirname(ensurepip.__file__), "_bundled", "pip-*.whl"))[:1])' 2>/dev/null)
+
+PIP = $(if $(PIP_WHEEL),$(BIN)/python $(PIP_WHEEL)/pip,$(BIN)/python -m pip) --disable-pip-version-check
+
 $(BIN)/uv: $(BIN)/python
-	$(BIN)/python -m pip install -q $(UV_PIN)
+	@[ -n "$(PIP_WHEEL)" ] || $(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip -q
+	$(PIP) install -q $(UV_PIN)
 
 $(STAMP): $(BIN)/uv pyproject.toml
 	$(UV_INSTALL) -e '.[dev]'
@@ -46,7 +56,7 @@ WHEELS := $(VENV)/wheels
 
 $(LOCAL_STAMP): $(BIN)/uv pyproject.toml
 	@echo "installing the local extra ($(LLAMA_PIN)): the first time it is built from source, about 5-15 min on 2 cores"
-	$(LLAMA_BUILD) $(BIN)/python -m pip wheel -q --no-deps --wheel-dir $(WHEELS) '$(LLAMA_PIN)'
+	$(LLAMA_BUILD) $(PIP) wheel -q --no-deps --wheel-dir $(WHEELS) '$(LLAMA_PIN)'
 	$(UV_INSTALL) --find-links $(WHEELS) -e '.[dev,local]'
 	@touch $(STAMP) $(LOCAL_STAMP)
 

