@@ -6,8 +6,10 @@ step is a small build script (no package registry)."""
 from __future__ import annotations
 
 import dataclasses
+import ensurepip
 import functools
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -194,16 +196,38 @@ def test_check_installs_the_next_patch_again_after_one_that_was_installed(
     assert plain.reinstall_seconds is not None
 
 
+def write_console_script_as_pip_does(bin_dir: Path, entry: str) -> None:
+    """A console script written by pip's installer code (distlib's ScriptMaker, as pip sets
+    it up) for ``bin_dir``'s interpreter."""
+    wheels = sorted((Path(ensurepip.__file__).parent / "_bundled").glob("pip-*.whl"))
+    if not wheels:
+        pytest.skip("this interpreter's ensurepip carries no pip wheel")
+    code = (
+        "import sys\n"
+        "from pip._vendor.distlib.scripts import ScriptMaker\n"
+        "maker = ScriptMaker(None, sys.argv[1])\n"
+        "maker.executable, maker.variants = sys.argv[2], {''}\n"
+        "maker.make(sys.argv[3])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(wheels[-1])}
+    argv = [sys.executable, "-c", code, str(bin_dir), str(bin_dir / "python"), entry]
+    subprocess.run(argv, env=env, check=True)
+
+
 def test_console_scripts_reach_the_layer_past_the_shebang_length_limit(tmp_path: Path) -> None:
     # pip writes a /bin/sh header instead of #! when the interpreter's path is over the
-    # kernel's 127 bytes, as under a deep temporary folder: a real venv there shows its form.
+    # kernel's 127 bytes, as under a deep temporary folder: pip's own script writer (from the
+    # wheel ensurepip carries; installing pip into the venv took 5 s) shows its form.
     deep = tmp_path / ("d" * 60) / ("e" * 60)
-    subprocess.run([sys.executable, "-m", "venv", str(deep / "shared")], check=True)
+    for name in ("shared", "layer"):
+        subprocess.run(
+            [sys.executable, "-m", "venv", "--without-pip", str(deep / name)], check=True
+        )
     shared_bin, layer_bin = deep / "shared" / "bin", deep / "layer" / "bin"
-    header = (shared_bin / "pip").read_text().split("\n")[:3]
+    write_console_script_as_pip_does(shared_bin, "probe = agentless_probe:main")
+    header = (shared_bin / "probe").read_text().split("\n")[:3]
     assert header[0] == "#!/bin/sh", "this venv's path is short enough for a #! line"
     (shared_bin / "probe").write_text("\n".join(header) + "\nimport sys\nprint(sys.executable)\n")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(deep / "layer")], check=True)
     _mirror_scripts(shared_bin, layer_bin)
     ran = subprocess.run([str(layer_bin / "probe")], capture_output=True, text=True, check=True)
     assert Path(ran.stdout.strip()).parent == layer_bin
