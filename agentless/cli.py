@@ -492,10 +492,10 @@ def exercises_command(
             "languages": tuple(chosen) or None,
         },
     )
-    runner.require_model(config)
     tasks = exercise_tasks(
         exercises_dir, languages=config.exercises.languages, names=_split(instances)
     )
+    runner.require_model(config)
     report = runner.run_exercises(tasks, config, out_dir, resume=not no_resume, wait=wait)
     click.echo(render_markdown(report.summary), nl=False)
     click.echo(f"metrics: {out_dir / 'metrics.json'} (agentless report {out_dir} --html)")
@@ -720,8 +720,9 @@ def batch_command(
             "env_dir": env_dir,
         },
     )
-    runner.require_model(config)
+    # The dataset is read first: a broken file is said before a missing endpoint.
     tasks = select_instances(load_tasks(dataset), split_ids(instances) or None)
+    runner.require_model(config)
     report = runner.run_batch(tasks, config, run_dir, wait=wait)
     summary = report.summary
     click.echo(_batch_line(summary, run_dir))

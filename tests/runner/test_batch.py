@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from agentless.cli import main
 from agentless.config import Config
 from agentless.runner import build_services, run_batch
 from agentless.store import Store
@@ -184,3 +186,19 @@ def test_worktrees_of_a_killed_process_are_swept_and_busy_ones_kept(tmp_path: Pa
         assert len(workspace.sweep_abandoned()) == 1
         assert not abandoned.exists() and busy.is_dir()
     assert list((cache / "worktrees").glob("*/*")) == []
+
+
+def test_a_broken_dataset_is_said_before_a_missing_model(tmp_path: Path) -> None:
+    dataset = tmp_path / "rows.jsonl"
+    dataset.write_text('{"instance_id": "x"}\n')
+    no_model = {"AGENTLESS_MODEL": "", "OPENAI_BASE_URL": "", "OPENAI_API_KEY": ""}
+    args = ["batch", str(dataset), "--out", str(tmp_path / "run")]
+    result = CliRunner().invoke(main, args, env=no_model)
+    assert result.exit_code == 2
+    assert "rows.jsonl: x: missing or invalid field(s): repo, problem_statement" in result.output
+    assert "no model configured" not in result.output
+    dataset.write_text(
+        dataset.read_text().replace('"x"', '"x", "repo": "o/r", "problem_statement": "p"')
+    )
+    result = CliRunner().invoke(main, args, env=no_model)
+    assert result.exit_code == 2 and "no model configured" in result.output
