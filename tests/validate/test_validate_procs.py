@@ -57,6 +57,39 @@ def _with_token(token: str) -> list[int]:
     return found
 
 
+# A leader that keeps forking children into sessions of their own, as bubblewrap forks its
+# namespace's first process (which leaves the group before it can be told to die with its
+# parent): a kill that comes while it forks must find every child, even one forked after
+# the tree was first read. The forks are bounded, in case one escapes.
+FORKING = """
+import os, time
+for _ in range(400):
+    if os.fork() == 0:
+        os.setsid()
+        time.sleep(60)  # {token}
+        os._exit(0)
+    time.sleep(0.002)
+time.sleep(60)
+"""
+
+
+def test_a_tree_that_forks_while_it_is_killed_leaves_no_child() -> None:
+    token = f"forking{random.getrandbits(64):x}"
+    argv = [sys.executable, "-c", FORKING.format(token=token)]
+    try:
+        with procs.process_group(argv, cwd=None, env=os.environ) as proc:
+            deadline = time.monotonic() + 30
+            while len(procs.descendants(proc.pid)) < 20 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            procs.kill_tree(proc)
+            left = [pid for pid in _with_token(token) if _state(pid) not in ("gone", "Z", "X")]
+        assert left == [], f"{len(left)} children forked during the kill are still running"
+    finally:
+        for pid in _with_token(token):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
 def test_processes_started_while_a_stop_comes_do_not_outlive_it() -> None:
     # Eight threads start a long command each while the stop comes: before the fix, a process
     # whose start overlapped stop_all survived it in most rounds.
