@@ -40,7 +40,7 @@ PIP_WHEEL = $(shell $(BIN)/python -c 'import ensurepip, glob, os; \
 PIP = $(if $(PIP_WHEEL),$(BIN)/python $(PIP_WHEEL)/pip,$(BIN)/python -m pip) --disable-pip-version-check
 
 $(BIN)/uv: $(BIN)/python
-	@[ -n "$(PIP_WHEEL)" ] || $(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip -q
+	@[ -n "$(PIP_WHEEL)" ] || $(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip >/dev/null
 	$(PIP) install -q $(UV_PIN)
 
 $(STAMP): $(BIN)/uv pyproject.toml
